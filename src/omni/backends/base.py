@@ -1,0 +1,113 @@
+"""The backend protocols: VAD, STT, LLM and TTS.
+
+A backend author implements one method (``_transcribe``, ``_chat``, ``_synthesize`` or ``probability``);
+the base classes own error wrapping so that a failing model surfaces as a :class:`BackendError` naming
+the stage, never as a bare traceback.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from omni.errors import BackendError, OmniError
+from omni.types import AudioChunk, ChatMessage, LLMEvent, Samples, Tool, Transcript
+
+
+class VAD(Protocol):
+    """Frame-level voice activity: cheap enough (well under a millisecond) to run on the event loop."""
+
+    sample_rate: int
+    frame_samples: int
+
+    def probability(self, frame: Samples) -> float:
+        """Speech probability of exactly ``frame_samples`` samples at ``sample_rate``."""
+        ...
+
+    def reset(self) -> None: ...
+
+
+class STT(abc.ABC):
+    """Speech to text on a whole utterance."""
+
+    stage = "stt"
+    sample_rate: int = 16000
+
+    async def transcribe(self, audio: Samples, *, language: str | None = None) -> Transcript:
+        """Transcribe mono float32 audio at :attr:`sample_rate`; ``language`` None means detect it."""
+        try:
+            return await self._transcribe(audio, language)
+        except OmniError:
+            raise
+        except Exception as exc:
+            raise BackendError(self.stage, f"{type(exc).__name__}: {exc}") from exc
+
+    @abc.abstractmethod
+    async def _transcribe(self, audio: Samples, language: str | None) -> Transcript: ...
+
+
+ToolChoice = Literal["auto", "none", "required"] | str
+
+
+@dataclass(frozen=True)
+class GenerationOptions:
+    temperature: float = 0.7
+    max_tokens: int | None = 512
+    tool_choice: ToolChoice = "auto"
+
+
+class LLM(abc.ABC):
+    """A chat model that streams text deltas, tool calls and a final usage count."""
+
+    stage = "llm"
+
+    async def chat(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        tools: Sequence[Tool] = (),
+        options: GenerationOptions = GenerationOptions(),
+    ) -> AsyncIterator[LLMEvent]:
+        try:
+            async for event in self._chat(messages, tools, options):
+                yield event
+        except OmniError:
+            raise
+        except Exception as exc:
+            raise BackendError(self.stage, f"{type(exc).__name__}: {exc}") from exc
+
+    @abc.abstractmethod
+    def _chat(
+        self, messages: Sequence[ChatMessage], tools: Sequence[Tool], options: GenerationOptions
+    ) -> AsyncIterator[LLMEvent]: ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens ``text`` takes in this model's prompt; the default estimates 4 characters a token."""
+        return max(1, len(text) // 4)
+
+
+class TTS(abc.ABC):
+    """Text to speech; yields audio as it is made (one or more chunks per call)."""
+
+    stage = "tts"
+    sample_rate: int
+
+    async def synthesize(
+        self, text: str, *, voice: str | None = None, language: str | None = None
+    ) -> AsyncIterator[AudioChunk]:
+        try:
+            async for chunk in self._synthesize(text, voice, language):
+                yield chunk
+        except OmniError:
+            raise
+        except Exception as exc:
+            raise BackendError(self.stage, f"{type(exc).__name__}: {exc}") from exc
+
+    @abc.abstractmethod
+    def _synthesize(self, text: str, voice: str | None, language: str | None) -> AsyncIterator[AudioChunk]: ...
+
+    def voices(self) -> Sequence[str]:
+        """Names accepted as ``voice``."""
+        return ()

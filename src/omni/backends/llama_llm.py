@@ -1,0 +1,134 @@
+"""The embedded LLM: any GGUF chat model through llama-cpp-python, streamed token by token from a worker thread.
+
+The prompt is rendered with the model's own chat template (from the GGUF metadata), so the conversation prefix is
+byte-identical across turns and llama.cpp reuses its KV cache for it. Tool calls are parsed from the model's
+``<tool_call>`` blocks (see :mod:`omni.backends.tool_call_parser`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+from collections.abc import AsyncIterator, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from omni.aio import iterate_in_thread
+from omni.backends.base import LLM, GenerationOptions
+from omni.backends.tool_call_parser import ToolCallParser
+from omni.config import Settings
+from omni.errors import ModelNotFoundError
+from omni.types import ChatMessage, LLMEvent, TextDelta, Tool, Usage
+
+
+class LlamaLLM(LLM):
+    def __init__(self, model_path: Path, *, n_ctx: int = 4096, threads: int = 0) -> None:
+        from llama_cpp import Llama
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        if not model_path.is_file():
+            raise ModelNotFoundError(f"GGUF model file not found: {model_path}")
+        self.model_path = model_path
+        self._llama = Llama(
+            model_path=str(model_path),
+            n_ctx=n_ctx,
+            n_threads=threads or os.cpu_count() or 2,
+            verbose=False,
+        )
+        template = self._llama.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise ModelNotFoundError(f"{model_path} has no chat template in its metadata; Omni needs a chat model")
+        self._eos = self._token_text(self._llama.token_eos())
+        self._format = Jinja2ChatFormatter(
+            template=template, eos_token=self._eos, bos_token=self._token_text(self._llama.token_bos())
+        )
+        # An empty stop string would end every completion at once.
+        self._stops = [s for s in {self._eos, "<|im_end|>", "<|endoftext|>"} if s]
+        self._lock = asyncio.Lock()  # llama.cpp contexts are not thread-safe: one generation at a time
+
+    def _token_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self._llama.detokenize([token], special=True).decode("utf-8", "ignore")
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def render(self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = ()) -> str:
+        """The exact prompt text the model sees."""
+        wire: Any = [_wire(m) for m in messages]  # llama_cpp's TypedDicts describe the same OpenAI shape
+        offered: Any = [_tool(t) for t in tools] or None
+        rendered = self._format(messages=wire, tools=offered)
+        return rendered.prompt
+
+    async def _chat(
+        self, messages: Sequence[ChatMessage], tools: Sequence[Tool], options: GenerationOptions
+    ) -> AsyncIterator[LLMEvent]:
+        offered = tools if options.tool_choice != "none" else ()
+        prompt = self.render(messages, offered)
+        async with self._lock:
+            parser = ToolCallParser(frozenset(t.name for t in offered))
+            completion_tokens = 0
+            async for piece in iterate_in_thread(lambda stop: self._generate(prompt, options, stop)):
+                completion_tokens += 1
+                text = parser.push(piece)
+                if text:
+                    yield TextDelta(text)
+            tail = parser.finish()
+            if tail:
+                yield TextDelta(tail)
+            for call in parser.calls:
+                yield call
+            yield Usage(prompt_tokens=self.count_tokens(prompt), completion_tokens=completion_tokens)
+
+    def _generate(self, prompt: str, options: GenerationOptions, stop: threading.Event) -> Iterator[str]:
+        stream = self._llama.create_completion(
+            prompt,
+            max_tokens=options.max_tokens,
+            temperature=options.temperature,
+            stop=self._stops,
+            stream=True,
+        )
+        for chunk in stream:
+            if stop.is_set():
+                return  # leaving the generator ends llama.cpp's decode loop at this token
+            text: str = chunk["choices"][0]["text"]  # type: ignore[index]
+            if text:
+                yield text
+
+
+def _wire(message: ChatMessage) -> dict[str, Any]:
+    wire: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        wire["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": _json_or_text(c.arguments)}}
+            for c in message.tool_calls
+        ]
+    if message.tool_call_id:
+        wire["tool_call_id"] = message.tool_call_id
+    if message.name:
+        wire["name"] = message.name
+    return wire
+
+
+def _tool(tool: Tool) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "function": {"name": tool.name, "description": tool.description, "parameters": tool.parameters},
+    }
+
+
+def _json_or_text(arguments: str) -> object:
+    try:
+        return json.loads(arguments)
+    except ValueError:
+        return arguments
+
+
+def create(settings: Settings) -> LlamaLLM:
+    from omni.models import store
+
+    path = store.resolve(settings.llm.model, "llm", settings.models_dir)
+    return LlamaLLM(path, n_ctx=settings.llm.n_ctx, threads=settings.llm.threads)

@@ -1,0 +1,101 @@
+"""Pull ``<tool_call>{json}</tool_call>`` blocks out of streamed model text.
+
+Qwen2.5, Hermes and many other open chat templates ask the model to write tool calls in this form. Text outside
+the tags passes through as it streams; a partial tag at the end of a delta is held back until the next delta
+decides whether it is a tag.
+
+Small models often answer with a bare JSON object (or a fenced ```json block) instead of the tags. When tools are
+offered and a reply starts that way, it is held back to the end and taken as a call if it names an offered tool.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+
+from omni.types import ToolCall
+
+OPEN = "<tool_call>"
+CLOSE = "</tool_call>"
+
+
+@dataclass
+class ToolCallParser:
+    tool_names: frozenset[str] = frozenset()
+    calls: list[ToolCall] = field(default_factory=list)
+    malformed: list[str] = field(default_factory=list)
+    _pending: str = ""
+    _inside: bool = False
+    _started: bool = False
+    _bare_json: bool = False
+
+    def push(self, delta: str) -> str:
+        """Feed model text; return the part that is plain text and safe to show."""
+        self._pending += delta
+        if not self._started:
+            head = self._pending.lstrip()
+            if not head:
+                return ""
+            self._started = True
+            self._bare_json = bool(self.tool_names) and head[0] in "{`"
+        if self._bare_json:
+            return ""
+        out: list[str] = []
+        while True:
+            if self._inside:
+                end = self._pending.find(CLOSE)
+                if end < 0:
+                    return "".join(out)
+                self._parse(self._pending[:end])
+                self._pending = self._pending[end + len(CLOSE):]
+                self._inside = False
+                continue
+            start = self._pending.find(OPEN)
+            if start >= 0:
+                out.append(self._pending[:start])
+                self._pending = self._pending[start + len(OPEN):]
+                self._inside = True
+                continue
+            keep = _partial_tag_suffix(self._pending)
+            out.append(self._pending[: len(self._pending) - keep])
+            self._pending = self._pending[len(self._pending) - keep:]
+            return "".join(out)
+
+    def finish(self) -> str:
+        """End of stream: an unclosed tool call is parsed if it is complete JSON; leftovers are returned as text."""
+        rest, self._pending = self._pending, ""
+        if self._bare_json:
+            body = rest.strip().removeprefix("```json").removeprefix("```").removesuffix("```")
+            if self._parse(body, quiet=True):
+                return ""
+            return rest
+        if self._inside:
+            self._inside = False
+            self._parse(rest)
+            return ""
+        return rest
+
+    def _parse(self, body: str, *, quiet: bool = False) -> bool:
+        """Record the call in ``body``; ``quiet`` (a bare JSON reply) also requires an offered tool's name."""
+        try:
+            data = json.loads(body.strip())
+            name = data["name"]
+            arguments = data.get("arguments", data.get("parameters", {}))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            name = None
+        if not isinstance(name, str) or (quiet and name not in self.tool_names):
+            if not quiet:
+                self.malformed.append(body)
+            return False
+        text_args = arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+        self.calls.append(ToolCall(id=f"call_{uuid.uuid4().hex[:16]}", name=name, arguments=text_args))
+        return True
+
+
+def _partial_tag_suffix(text: str) -> int:
+    """Length of the longest suffix of ``text`` that is a proper prefix of the opening tag."""
+    for size in range(min(len(OPEN) - 1, len(text)), 0, -1):
+        if OPEN.startswith(text[-size:]):
+            return size
+    return 0

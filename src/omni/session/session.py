@@ -1,0 +1,374 @@
+"""The voice session: audio and text in, turns detected, one reply at a time streamed out as text and speech.
+
+Flow of a spoken turn: audio → VAD frames → :class:`Endpointer` (speech start/stop) → STT on the committed span →
+user item → reply. A reply streams LLM text through the speakable chunker into TTS while the LLM is still
+generating, and plays the audio through an :class:`AudioOutput`. Speech that starts while a reply is active
+interrupts it (barge-in): the reply's tasks are cancelled, queued audio is dropped and the assistant item keeps only
+what was played. Every step is reported as a typed event stamped with the injected clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from omni.audio.resample import resample
+from omni.backends.base import LLM, STT, TTS, VAD, GenerationOptions
+from omni.clock import Clock
+from omni.errors import OmniError
+from omni.events import (
+    InputCleared,
+    InputCommitted,
+    ItemAdded,
+    LLMFirstToken,
+    Observer,
+    ReplyAudio,
+    ReplyDone,
+    ReplyStarted,
+    ReplyStatus,
+    ReplyTextDelta,
+    SessionEvent,
+    SpeakableChunk,
+    SpeechStarted,
+    SpeechStopped,
+    StageError,
+    ToolCallDone,
+    ToolCallRequested,
+    TranscriptionDone,
+)
+from omni.session.context import Conversation, Item, new_id
+from omni.session.input_audio import InputAudio
+from omni.session.playout import AudioOutput
+from omni.session.speech import SpeechHandle
+from omni.session.tools import ToolBox
+from omni.session.turns import Endpointer, SpeechEnd, SpeechStart, TurnOptions
+from omni.text.chunking import SpeakableChunker
+from omni.text.language import detect_language
+from omni.types import AudioChunk, ChatMessage, LLMEvent, Samples, ToolCall, Usage
+
+log = logging.getLogger(__name__)
+
+_LANGUAGE_NAMES = {"ko": "Korean", "ja": "Japanese", "zh": "Chinese", "en": "English", "ru": "Russian"}
+
+
+@dataclass
+class _ReplyStream:
+    """What one reply's generation accumulates across LLM calls (tool rounds)."""
+
+    handle: SpeechHandle
+    chunker: SpeakableChunker
+    chunks: asyncio.Queue[str | None]
+    usage: Usage = Usage(0, 0)
+    calls: list[ToolCall] = field(default_factory=list)
+    first_token_seen: bool = False
+
+
+@dataclass(frozen=True)
+class Backends:
+    llm: LLM
+    vad: VAD | None = None
+    stt: STT | None = None
+    tts: TTS | None = None
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    instructions: str = "You are a helpful voice assistant. Answer briefly."
+    turn_detection: Literal["server_vad", "manual"] = "server_vad"
+    turn: TurnOptions = TurnOptions()
+    create_response: bool = True
+    interrupt_response: bool = True
+    output_audio: bool = True
+    language: str | None = None
+    """Fix the input language for STT; None detects it."""
+    voice: str | None = None
+    generation: GenerationOptions = GenerationOptions()
+    context_budget_tokens: int = 3000
+    max_tool_rounds: int = 4
+
+
+class Session:
+    def __init__(
+        self,
+        backends: Backends,
+        options: SessionOptions,
+        *,
+        clock: Clock,
+        output: AudioOutput,
+        observers: Sequence[Observer] = (),
+        toolbox: ToolBox | None = None,
+    ) -> None:
+        self.backends = backends
+        self.options = options
+        self.clock = clock
+        self.output = output
+        self.observers = list(observers)
+        self.toolbox = toolbox or ToolBox()
+        self.conversation = Conversation()
+        self.current: SpeechHandle | None = None
+        self._endpointer = Endpointer(options.turn)
+        self._input = InputAudio(backends.vad.frame_samples if backends.vad else 512)
+        self._speech_start_ms: int | None = None
+        self._speech_count = 0  # speech starts so far: a turn whose user went on talking gets no reply of its own
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ---- events and tasks -------------------------------------------------------------------------------------
+
+    def emit(self, event: SessionEvent) -> None:
+        for observer in self.observers:
+            try:
+                observer(event)
+            except Exception:  # an observer's bug must not break the conversation
+                log.exception("observer failed on %s", type(event).__name__)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def idle(self) -> None:
+        """Wait until no turn or reply is in progress."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        self.output.clear()
+
+    # ---- input ------------------------------------------------------------------------------------------------
+
+    @property
+    def reply_active(self) -> bool:
+        return self.current is not None and not self.current.done.is_set()
+
+    def push_audio(self, chunk: AudioChunk) -> None:
+        """Add microphone audio (any sample rate). Runs VAD and endpointing when turn detection is on."""
+        frames = self._input.append(chunk)
+        vad = self.backends.vad
+        if vad is None or self.options.turn_detection == "manual":
+            return
+        for frame, start_ms, end_ms in frames:
+            turn = self._endpointer.process(vad.probability(frame), start_ms, end_ms)
+            if isinstance(turn, SpeechStart):
+                self._on_speech_start(turn.audio_start_ms)
+            elif isinstance(turn, SpeechEnd):
+                self._on_speech_end(turn.audio_end_ms)
+
+    def _on_speech_start(self, audio_start_ms: int) -> None:
+        self._speech_start_ms = max(audio_start_ms, self._input.start_ms)
+        self._speech_count += 1
+        self.emit(SpeechStarted(at=self.clock.now(), audio_start_ms=self._speech_start_ms))
+        if self.options.interrupt_response and self.current is not None:
+            self.current.interrupt()
+
+    def _on_speech_end(self, audio_end_ms: int) -> None:
+        self.emit(SpeechStopped(at=self.clock.now(), audio_end_ms=audio_end_ms))
+        start = self._speech_start_ms if self._speech_start_ms is not None else self._input.start_ms
+        self._speech_start_ms = None
+        self._commit(start, audio_end_ms, respond=self.options.create_response)
+
+    def commit_input(self, *, respond: bool = False) -> str | None:
+        """Manual turn: everything buffered since the last commit becomes a user item. Returns its id."""
+        if self._input.end_ms <= self._input.start_ms:
+            return None
+        return self._commit(self._input.start_ms, self._input.end_ms, respond=respond)
+
+    def clear_input(self) -> None:
+        self._input.clear()
+        self._endpointer.reset()
+        self._speech_start_ms = None
+        self.emit(InputCleared(at=self.clock.now()))
+
+    def _commit(self, start_ms: int, end_ms: int, *, respond: bool) -> str:
+        audio = self._input.take(start_ms, end_ms)
+        item = self.conversation.add(Item(new_id("item"), "user", status="in_progress"))
+        self.emit(InputCommitted(at=self.clock.now(), item_id=item.id, audio_start_ms=start_ms, audio_end_ms=end_ms))
+        self._spawn(self._transcribe(item, audio, respond, self._speech_count))
+        return item.id
+
+    async def _transcribe(self, item: Item, audio: Samples, respond: bool, speech_count: int) -> None:
+        stt = self.backends.stt
+        if stt is None:
+            self.emit(StageError(at=self.clock.now(), stage="stt", message="no STT backend configured"))
+            return
+        started = self.clock.now()
+        try:
+            transcript = await stt.transcribe(audio, language=self.options.language)
+        except OmniError as exc:
+            self.conversation.delete(item.id)
+            self.emit(StageError(at=self.clock.now(), stage="stt", message=str(exc)))
+            return
+        item.text, item.language, item.status = transcript.text.strip(), transcript.language, "completed"
+        self.emit(TranscriptionDone(at=self.clock.now(), item_id=item.id, transcript=transcript,
+                                    seconds=self.clock.now() - started))
+        if not item.text:
+            self.conversation.delete(item.id)  # noise or a cough: no turn
+            return
+        if respond and not (self.options.interrupt_response and speech_count != self._speech_count):
+            await self.create_reply()
+
+    def add_user_text(self, text: str) -> Item:
+        item = self.conversation.add(Item(new_id("item"), "user", text, language=detect_language(text)))
+        self.emit(ItemAdded(at=self.clock.now(), item_id=item.id, role="user", text=text))
+        return item
+
+    def add_tool_result(self, call_id: str, output: str) -> Item:
+        item = self.conversation.add(Item(new_id("item"), "tool", output, tool_call_id=call_id))
+        self.emit(ItemAdded(at=self.clock.now(), item_id=item.id, role="tool", text=output))
+        return item
+
+    # ---- replies ----------------------------------------------------------------------------------------------
+
+    async def create_reply(self, *, output_audio: bool | None = None) -> SpeechHandle:
+        """Start a reply to the conversation so far; an active reply is interrupted first."""
+        await self.interrupt()
+        with_audio = (self.options.output_audio if output_audio is None else output_audio) and bool(self.backends.tts)
+        item = self.conversation.add(Item(new_id("item"), "assistant", status="in_progress"))
+        handle = SpeechHandle(new_id("resp"), item.id, with_audio)
+        self.current = handle
+        self.output.start_reply()
+        self.emit(ReplyStarted(at=self.clock.now(), reply_id=handle.reply_id, item_id=item.id))
+        handle.task = self._spawn(self._reply(handle))
+        return handle
+
+    async def interrupt(self) -> None:
+        """Stop the active reply (if any) and wait until it has been cut to what was heard."""
+        handle = self.current
+        if handle is not None and not handle.done.is_set():
+            handle.interrupt()
+            await handle.done.wait()
+
+    async def _reply(self, handle: SpeechHandle) -> None:
+        status: ReplyStatus = "completed"
+        error: str | None = None
+        usage = Usage(0, 0)
+        try:
+            usage = await self._generate_and_speak(handle)
+            if handle.with_audio:
+                await self.output.wait_done()
+        except asyncio.CancelledError:
+            status = "interrupted" if handle.interrupted else "cancelled"
+        except OmniError as exc:
+            status, error = "failed", str(exc)
+            self.emit(StageError(at=self.clock.now(), stage=getattr(exc, "stage", "reply"), message=str(exc)))
+        finally:
+            if status != "completed":
+                self.output.clear()
+            heard = handle.text if status == "completed" else handle.heard_text(self.output.played_seconds())
+            item = self.conversation.get(handle.item_id)
+            item.text = heard.strip()
+            item.status = "completed" if status == "completed" else "incomplete"
+            handle.done.set()
+            self.emit(ReplyDone(at=self.clock.now(), reply_id=handle.reply_id, item_id=handle.item_id,
+                                status=status, text=handle.text, heard_text=item.text, usage=usage, error=error))
+
+    async def _generate_and_speak(self, handle: SpeechHandle) -> Usage:
+        chunks: asyncio.Queue[str | None] = asyncio.Queue()
+        try:
+            async with asyncio.TaskGroup() as group:
+                if handle.with_audio:
+                    group.create_task(self._speak(handle, chunks))
+                try:
+                    return await self._generate(handle, chunks)
+                finally:
+                    chunks.put_nowait(None)
+        except ExceptionGroup as failures:
+            raise failures.exceptions[0] from failures
+
+    async def _generate(self, handle: SpeechHandle, chunks: asyncio.Queue[str | None]) -> Usage:
+        stream = _ReplyStream(handle, SpeakableChunker(), chunks)
+        for _ in range(self.options.max_tool_rounds + 1):
+            prompt = self._prompt()
+            async with aclosing(self.backends.llm.chat(
+                prompt, tools=self.toolbox.schemas, options=self.options.generation
+            )) as events:
+                async for event in events:
+                    self._on_llm_event(stream, event)
+            calls, stream.calls = stream.calls, []
+            if not calls or not all(c.name in self.toolbox for c in calls):
+                self.conversation.get(handle.item_id).tool_calls = tuple(calls)
+                break
+            await self._run_tools(handle, calls)
+        for chunk in stream.chunker.flush():
+            self._queue_speech(handle, chunks, chunk)
+        return stream.usage
+
+    def _on_llm_event(self, stream: _ReplyStream, event: LLMEvent) -> None:
+        handle = stream.handle
+        if isinstance(event, Usage):
+            stream.usage = Usage(stream.usage.prompt_tokens + event.prompt_tokens,
+                                 stream.usage.completion_tokens + event.completion_tokens)
+        elif isinstance(event, ToolCall):
+            stream.calls.append(event)
+            self.emit(ToolCallRequested(at=self.clock.now(), reply_id=handle.reply_id, call=event))
+        else:
+            if not stream.first_token_seen:
+                stream.first_token_seen = True
+                self.emit(LLMFirstToken(at=self.clock.now(), reply_id=handle.reply_id))
+            handle.text += event.text
+            self.conversation.get(handle.item_id).text = handle.text
+            self.emit(ReplyTextDelta(at=self.clock.now(), reply_id=handle.reply_id, text=event.text))
+            for chunk in stream.chunker.push(event.text):
+                self._queue_speech(handle, stream.chunks, chunk)
+
+    async def _run_tools(self, handle: SpeechHandle, calls: list[ToolCall]) -> None:
+        """Run local tools, record call and result items, and continue the reply in a new assistant item."""
+        item = self.conversation.get(handle.item_id)
+        item.tool_calls, item.status = tuple(calls), "completed"
+        for call in calls:
+            output = await self.toolbox.run(call)
+            self.conversation.add(Item(new_id("item"), "tool", output, tool_call_id=call.id))
+            self.emit(ToolCallDone(at=self.clock.now(), reply_id=handle.reply_id, call=call, output=output))
+        follow_up = self.conversation.add(Item(new_id("item"), "assistant", status="in_progress"))
+        handle.item_id = follow_up.id
+        handle.text = ""
+
+    def _queue_speech(self, handle: SpeechHandle, chunks: asyncio.Queue[str | None], text: str) -> None:
+        self.emit(SpeakableChunk(at=self.clock.now(), reply_id=handle.reply_id, text=text))
+        chunks.put_nowait(text)
+
+    async def _speak(self, handle: SpeechHandle, chunks: asyncio.Queue[str | None]) -> None:
+        tts = self.backends.tts
+        assert tts is not None
+        while (text := await chunks.get()) is not None:
+            handle.begin_segment(text)
+            async with aclosing(tts.synthesize(text, voice=self.options.voice)) as audio:
+                async for chunk in audio:
+                    out = self._for_output(chunk)
+                    first = handle.audio_seconds == 0
+                    handle.add_audio(out.duration)
+                    await self.output.write(out)
+                    self.emit(ReplyAudio(at=self.clock.now(), reply_id=handle.reply_id, chunk=out, first=first))
+
+    def _for_output(self, chunk: AudioChunk) -> AudioChunk:
+        rate = self.output.sample_rate
+        if rate is None or rate == chunk.sample_rate:
+            return chunk
+        return AudioChunk(resample(chunk.samples, chunk.sample_rate, rate), rate)
+
+    def _prompt(self) -> list[ChatMessage]:
+        messages = self.conversation.prompt(
+            self.options.instructions,
+            budget_tokens=self.options.context_budget_tokens,
+            count_tokens=self.backends.llm.count_tokens,
+        )
+        language = self._user_language()
+        if language and language != "en" and messages[-1].role == "user":
+            # A reminder on the newest message only, so the cached prompt prefix stays the same.
+            name = _LANGUAGE_NAMES.get(language, language)
+            messages[-1] = ChatMessage("user", f"{messages[-1].content}\n\n(Answer in {name}.)")
+        return messages
+
+    def _user_language(self) -> str | None:
+        for item in reversed(self.conversation.items):
+            if item.role == "user" and item.text:
+                return item.language or detect_language(item.text)
+        return None
+

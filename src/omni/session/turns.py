@@ -1,0 +1,70 @@
+"""VAD-based endpointing: turns per-frame speech probabilities into speech start and stop points.
+
+A pure state machine on audio time (milliseconds from the start of the input stream), so it behaves the same on
+virtual time, real time, or a file processed faster than real time. The fields are the Realtime API's ``server_vad``:
+``threshold``, ``prefix_padding_ms``, ``silence_duration_ms``; ``min_speech_ms`` keeps clicks from starting a turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TurnOptions:
+    threshold: float = 0.5
+    prefix_padding_ms: int = 300
+    silence_duration_ms: int = 500
+    min_speech_ms: int = 150
+    hysteresis: float = 0.15
+    """Speech continues while the probability stays above ``threshold - hysteresis``."""
+
+
+@dataclass(frozen=True)
+class SpeechStart:
+    audio_start_ms: int
+
+
+@dataclass(frozen=True)
+class SpeechEnd:
+    audio_end_ms: int
+
+
+TurnEvent = SpeechStart | SpeechEnd
+
+
+class Endpointer:
+    def __init__(self, options: TurnOptions) -> None:
+        self.options = options
+        self.in_speech = False
+        self._run_start_ms: float | None = None  # first frame of the current run above threshold
+        self._silence_start_ms: float | None = None
+
+    def reset(self) -> None:
+        self.in_speech = False
+        self._run_start_ms = None
+        self._silence_start_ms = None
+
+    def process(self, probability: float, frame_start_ms: float, frame_end_ms: float) -> TurnEvent | None:
+        opts = self.options
+        if not self.in_speech:
+            if probability >= opts.threshold:
+                if self._run_start_ms is None:
+                    self._run_start_ms = frame_start_ms
+                if frame_end_ms - self._run_start_ms >= opts.min_speech_ms:
+                    self.in_speech = True
+                    self._silence_start_ms = None
+                    return SpeechStart(max(0, round(self._run_start_ms - opts.prefix_padding_ms)))
+            else:
+                self._run_start_ms = None
+            return None
+        if probability >= opts.threshold - opts.hysteresis:
+            self._silence_start_ms = None
+            return None
+        if self._silence_start_ms is None:
+            self._silence_start_ms = frame_start_ms
+        if frame_end_ms - self._silence_start_ms >= opts.silence_duration_ms:
+            end = self._silence_start_ms
+            self.reset()
+            return SpeechEnd(round(end))
+        return None

@@ -1,0 +1,1 @@
+"""Scripted backends that run on virtual time, for fast deterministic session tests."""

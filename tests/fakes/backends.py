@@ -1,0 +1,126 @@
+"""Fake VAD, STT, LLM and TTS. Each takes its "compute time" on the injected clock and records what it was asked."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from omni.backends.base import LLM, STT, TTS, GenerationOptions
+from omni.clock import Clock
+from omni.types import (
+    AudioChunk,
+    ChatMessage,
+    LLMEvent,
+    Samples,
+    TextDelta,
+    Tool,
+    ToolCall,
+    Transcript,
+    Usage,
+)
+
+SPEECH_LEVEL = 0.3
+"""Amplitude of the synthetic "speech" tone the fake VAD hears as speech."""
+
+
+def speech(seconds: float, rate: int = 16000) -> AudioChunk:
+    t = np.arange(round(seconds * rate)) / rate
+    return AudioChunk((SPEECH_LEVEL * np.sin(2 * np.pi * 220 * t)).astype(np.float32), rate)
+
+
+def silence(seconds: float, rate: int = 16000) -> AudioChunk:
+    return AudioChunk.silence(seconds, rate)
+
+
+class EnergyVAD:
+    """Speech probability from frame energy: the synthetic tone is speech, silence is not."""
+
+    sample_rate = 16000
+    frame_samples = 512
+
+    def probability(self, frame: Samples) -> float:
+        return 1.0 if float(np.sqrt(np.mean(frame**2))) > SPEECH_LEVEL / 4 else 0.0
+
+    def reset(self) -> None:
+        pass
+
+
+@dataclass
+class ScriptedSTT(STT):
+    clock: Clock
+    texts: list[str]
+    latency: float = 0.2
+    language: str = "en"
+    heard: list[float] = field(default_factory=list)
+    """Duration in seconds of each clip it was given."""
+
+    async def _transcribe(self, audio: Samples, language: str | None) -> Transcript:
+        self.heard.append(len(audio) / self.sample_rate)
+        await self.clock.sleep(self.latency)
+        return Transcript(self.texts.pop(0) if self.texts else "", language or self.language)
+
+
+@dataclass
+class ScriptedLLM(LLM):
+    """Answers each call with the next script entry: a string (streamed word by word) or tool calls."""
+
+    clock: Clock
+    script: list[str | list[ToolCall]]
+    first_token: float = 0.3
+    per_token: float = 0.05
+    prompts: list[list[ChatMessage]] = field(default_factory=list)
+    closed: int = 0
+    """How many streams were closed before they finished (cancellation reached the backend)."""
+
+    async def _chat(
+        self, messages: Sequence[ChatMessage], tools: Sequence[Tool], options: GenerationOptions
+    ) -> AsyncIterator[LLMEvent]:
+        self.prompts.append(list(messages))
+        answer = self.script.pop(0) if self.script else "Okay."
+        finished = False
+        try:
+            await self.clock.sleep(self.first_token)
+            if isinstance(answer, list):
+                for call in answer:
+                    yield call
+            else:
+                words = answer.split(" ")
+                for index, word in enumerate(words):
+                    yield TextDelta(word if index == 0 else " " + word)
+                    await self.clock.sleep(self.per_token)
+            yield Usage(prompt_tokens=sum(len(m.content.split()) for m in messages), completion_tokens=5)
+            finished = True
+        finally:
+            if not finished:
+                self.closed += 1
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+@dataclass
+class ScriptedTTS(TTS):
+    """Speaks 0.25 s of tone per word after ``latency``; records the texts it was given."""
+
+    clock: Clock
+    latency: float = 0.1
+    seconds_per_word: float = 0.25
+    sample_rate: int = 24000
+    texts: list[str] = field(default_factory=list)
+    closed: int = 0
+
+    async def _synthesize(self, text: str, voice: str | None, language: str | None) -> AsyncIterator[AudioChunk]:
+        self.texts.append(text)
+        finished = False
+        try:
+            await self.clock.sleep(self.latency)
+            yield AudioChunk(
+                np.full(round(len(text.split()) * self.seconds_per_word * self.sample_rate), 0.1, np.float32),
+                self.sample_rate,
+            )
+            finished = True
+        finally:
+            if not finished:
+                self.closed += 1

@@ -1,0 +1,75 @@
+"""A session wired to scripted fakes on a virtual clock, with every event recorded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from omni.backends.base import GenerationOptions
+from omni.clock import VirtualClock
+from omni.events import SessionEvent
+from omni.session.playout import PacedOutput
+from omni.session.session import Backends, Session, SessionOptions
+from omni.session.tools import ToolBox
+from omni.session.turns import TurnOptions
+from omni.types import AudioChunk, ToolCall
+from tests.fakes.backends import EnergyVAD, ScriptedLLM, ScriptedSTT, ScriptedTTS
+
+E = TypeVar("E", bound=SessionEvent)
+
+FRAME = 0.02
+
+
+@dataclass
+class Harness:
+    clock: VirtualClock
+    session: Session
+    stt: ScriptedSTT
+    llm: ScriptedLLM
+    tts: ScriptedTTS
+    output: PacedOutput
+    events: list[SessionEvent] = field(default_factory=list)
+
+    def of(self, kind: type[E]) -> list[E]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    async def feed(self, chunk: AudioChunk) -> None:
+        """Stream ``chunk`` in 20 ms pieces at real-time pace on the virtual clock."""
+        step = round(FRAME * chunk.sample_rate)
+        for start in range(0, len(chunk.samples), step):
+            self.session.push_audio(AudioChunk(chunk.samples[start : start + step], chunk.sample_rate))
+            await self.clock.advance(FRAME)
+
+
+def make_harness(
+    transcripts: list[str],
+    answers: list[str | list[ToolCall]],
+    *,
+    turn_detection: str = "server_vad",
+    budget: int = 3000,
+    toolbox: ToolBox | None = None,
+    output_audio: bool = True,
+) -> Harness:
+    clock = VirtualClock()
+    stt = ScriptedSTT(clock, list(transcripts))
+    llm = ScriptedLLM(clock, list(answers))
+    tts = ScriptedTTS(clock)
+    output = PacedOutput(clock, sample_rate=24000)
+    options = SessionOptions(
+        instructions="Be brief.",
+        turn_detection=turn_detection,  # type: ignore[arg-type]
+        turn=TurnOptions(threshold=0.5, prefix_padding_ms=300, silence_duration_ms=500, min_speech_ms=100),
+        generation=GenerationOptions(temperature=0.0),
+        context_budget_tokens=budget,
+        output_audio=output_audio,
+    )
+    events: list[SessionEvent] = []
+    session = Session(
+        Backends(llm=llm, vad=EnergyVAD(), stt=stt, tts=tts),
+        options,
+        clock=clock,
+        output=output,
+        observers=[events.append],
+        toolbox=toolbox,
+    )
+    return Harness(clock, session, stt, llm, tts, output, events)

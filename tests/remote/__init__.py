@@ -1,0 +1,1 @@
+"""Tests of the backends that talk to remote OpenAI-compatible servers."""

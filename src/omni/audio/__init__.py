@@ -1,0 +1,1 @@
+"""Audio plumbing: reading and writing files, resampling, PCM and G.711 codecs, levels."""

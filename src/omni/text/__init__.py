@@ -1,0 +1,1 @@
+"""Text helpers: speakable chunking of streamed text and language detection."""

@@ -1,4 +1,4 @@
-"""The exception tree. Every error Omni raises on purpose is an :class:`OmniError` with a message a person can act on."""
+"""The exception tree. Every error Omni raises on purpose is an :class:`OmniError` with a message a person can use."""
 
 
 class OmniError(Exception):

@@ -50,13 +50,19 @@ class PacedOutput:
     """Plays in real time on ``clock``: a chunk written at time t starts when the previous one ends, or at t."""
 
     def __init__(
-        self, clock: Clock, sink: Callable[[AudioChunk], None] | None = None, sample_rate: int | None = None
+        self,
+        clock: Clock,
+        sink: Callable[[AudioChunk], None] | None = None,
+        sample_rate: int | None = None,
+        *,
+        record: bool = False,
     ) -> None:
         self.clock = clock
         self.sink = sink
         self.sample_rate = sample_rate
         self._spans: list[_Span] = []
         self._end = clock.now()
+        self._recorded: list[tuple[_Span, AudioChunk]] | None = [] if record else None
 
     def start_reply(self) -> None:
         self._spans = []
@@ -64,8 +70,11 @@ class PacedOutput:
     async def write(self, chunk: AudioChunk) -> None:
         now = self.clock.now()
         start = max(now, self._end)
-        self._spans.append(_Span(start, chunk.duration))
+        span = _Span(start, chunk.duration)
+        self._spans.append(span)
         self._end = start + chunk.duration
+        if self._recorded is not None:
+            self._recorded.append((span, chunk))
         if self.sink is not None:
             self.sink(chunk)
 
@@ -75,8 +84,19 @@ class PacedOutput:
 
     def clear(self) -> None:
         now = self.clock.now()
-        self._spans = [_Span(s.start, min(s.duration, max(0.0, now - s.start))) for s in self._spans]
+        for span in self._spans:
+            span.duration = min(span.duration, max(0.0, now - span.start))
         self._end = min(self._end, now)
+
+    def played_audio(self) -> list[AudioChunk]:
+        """With ``record``: every chunk as far as it was played, so an interrupted answer ends where it stopped."""
+        played = []
+        for span, chunk in self._recorded or []:
+            samples = chunk.samples[: round(min(span.duration, max(0.0, self.clock.now() - span.start))
+                                           * chunk.sample_rate)]
+            if len(samples):
+                played.append(AudioChunk(samples, chunk.sample_rate))
+        return played
 
     def is_playing(self) -> bool:
         return self.clock.now() < self._end
@@ -106,6 +126,9 @@ class CollectingOutput:
 
     def clear(self) -> None:
         pass
+
+    def played_audio(self) -> list[AudioChunk]:
+        return list(self.chunks)
 
     def is_playing(self) -> bool:
         return False

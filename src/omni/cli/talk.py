@@ -1,0 +1,70 @@
+"""``omni talk``: a live voice conversation with the microphone and speaker."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from omni.audio.devices import Microphone, SpeakerOutput, require_devices
+from omni.audio.echo_gate import EchoGate
+from omni.cli.common import add_global_flags, guarded, settings_from
+from omni.clock import RealClock
+from omni.config import Settings
+from omni.events import ReplyDone, SessionEvent, SpeechStarted, StageError, TranscriptionDone
+from omni.session.build import load_backends, session_options
+from omni.session.session import Backends, Session
+from omni.session.timing import TimingObserver
+
+OUTPUT_RATE = 24000
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("talk", help="live voice conversation with the microphone and speaker")
+    add_global_flags(parser)
+    parser.set_defaults(func=guarded(run))
+
+
+def run(args: argparse.Namespace) -> int:
+    require_devices()  # before loading models: say at once when there is nothing to talk with
+    settings = settings_from(args)
+    print("loading models…", file=sys.stderr, flush=True)
+    backends = load_backends(settings)
+    asyncio.run(_talk(backends, settings))
+    return 0
+
+
+async def _talk(backends: Backends, settings: Settings) -> None:
+    gate = EchoGate()
+    speaker = SpeakerOutput(OUTPUT_RATE, gate)
+    timing = TimingObserver()
+    session = Session(backends, session_options(settings), clock=RealClock(), output=speaker,
+                      observers=[_show, timing, lambda e: _show_timing(e, timing)])
+    microphone = Microphone(session.push_audio, gate)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.set)
+    print("Listening — speak any time, interrupt the answer by talking; Ctrl-C quits.", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        microphone.close()
+        await session.aclose()
+        speaker.close()
+
+
+def _show(event: SessionEvent) -> None:
+    if isinstance(event, SpeechStarted):
+        print("… listening", flush=True)
+    elif isinstance(event, TranscriptionDone) and event.transcript.text:
+        print(f"you: {event.transcript.text}", flush=True)
+    elif isinstance(event, ReplyDone):
+        cut = " [interrupted]" if event.status == "interrupted" else ""
+        print(f"omni: {event.heard_text}{cut}", flush=True)
+    elif isinstance(event, StageError):
+        print(f"omni: error in {event.stage}: {event.message}", file=sys.stderr, flush=True)
+
+
+def _show_timing(event: SessionEvent, timing: TimingObserver) -> None:
+    if isinstance(event, ReplyDone) and timing.turns:
+        print(f"  {timing.turns[-1].line()}", flush=True)

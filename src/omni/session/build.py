@@ -1,0 +1,41 @@
+"""Wire a session from the settings tree: the backends a command needs, and the session options."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omni.backends.base import GenerationOptions
+from omni.backends.registry import create
+from omni.config import Settings
+from omni.session.session import Backends, SessionOptions
+from omni.session.turns import TurnOptions
+
+
+def session_options(settings: Settings, **overrides: Any) -> SessionOptions:
+    vad, llm, session = settings.vad, settings.llm, settings.session
+    options = SessionOptions(
+        instructions=session.instructions,
+        turn_detection=session.turn_detection,
+        turn=TurnOptions(
+            threshold=vad.threshold,
+            prefix_padding_ms=vad.prefix_padding_ms,
+            silence_duration_ms=vad.silence_duration_ms,
+            min_speech_ms=vad.min_speech_ms,
+        ),
+        interrupt_response=session.interrupt_response,
+        language=session.language or settings.stt.language,
+        voice=None,
+        generation=GenerationOptions(temperature=llm.temperature, max_tokens=llm.max_tokens),
+        context_budget_tokens=llm.context_budget_tokens,
+    )
+    return SessionOptions(**{**options.__dict__, **overrides})
+
+
+def load_backends(settings: Settings, *, listen: bool = True, speak: bool = True) -> Backends:
+    """Load the LLM, plus VAD and STT when the session listens and TTS when it speaks."""
+    return Backends(
+        llm=create("llm", settings.llm.backend, settings),
+        vad=create("vad", settings.vad.backend, settings) if listen else None,
+        stt=create("stt", settings.stt.backend, settings) if listen else None,
+        tts=create("tts", settings.tts.backend, settings) if speak else None,
+    )

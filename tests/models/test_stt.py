@@ -9,7 +9,6 @@ differences between CPUs.
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 from pathlib import Path
 
@@ -18,13 +17,13 @@ import pytest
 import soundfile as sf
 import soxr
 
-from omni.backends import registry
 from omni.backends.whisper_fast import MAX_SAMPLES, normalise_language, repeats_at_end
 from omni.backends.whisper_stt import WhisperSTT, create, loudest_dbfs
 from omni.config import Settings, STTSettings
 from omni.errors import AudioInputError, ConfigError, ModelNotFoundError
 from omni.types import Samples, Transcript
 from tests import human_speech, speech
+from tests.wer import wer, words
 
 pytestmark = pytest.mark.models
 
@@ -33,36 +32,12 @@ KOREAN_SENTENCE = "안녕하세요. 오늘 날씨가 정말 좋네요."
 RATE = 16000
 
 
-def words(text: str) -> list[str]:
-    """Lower-case words without punctuation; hyphens split words."""
-    return re.findall(r"[a-z0-9']+", text.lower().replace("-", " "))
-
-
-def wer(reference: str, hypothesis: str) -> float:
-    """Word error rate: word-level edit distance over the reference length."""
-    ref, hyp = words(reference), words(hypothesis)
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, start=1):
-        diagonal, row[0] = row[0], i
-        for j, h in enumerate(hyp, start=1):
-            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (r != h))
-    return row[len(hyp)] / max(len(ref), 1)
-
-
 def read_16k(path: Path) -> Samples:
     data, rate = sf.read(str(path), dtype="float32", always_2d=True)
     mono = np.ascontiguousarray(data.mean(axis=1), dtype=np.float32)
     if rate != RATE:
         mono = np.asarray(soxr.resample(mono, rate, RATE, quality="HQ"), dtype=np.float32)
     return mono
-
-
-@pytest.fixture(scope="session")
-def stt() -> WhisperSTT:
-    settings = Settings(models_dir=speech.models_dir(), stt=STTSettings.model_validate({"model": "whisper-base"}))
-    backend = registry.create("stt", "whisper", settings)
-    assert isinstance(backend, WhisperSTT)
-    return backend
 
 
 @pytest.fixture(scope="session")

@@ -71,6 +71,7 @@ class ScriptedLLM(LLM):
     first_token: float = 0.3
     per_token: float = 0.05
     prompts: list[list[ChatMessage]] = field(default_factory=list)
+    prefilled: list[list[ChatMessage]] = field(default_factory=list)
     closed: int = 0
     """How many streams were closed before they finished (cancellation reached the backend)."""
 
@@ -95,6 +96,9 @@ class ScriptedLLM(LLM):
         finally:
             if not finished:
                 self.closed += 1
+
+    async def prefill(self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = ()) -> None:
+        self.prefilled.append(list(messages))
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())

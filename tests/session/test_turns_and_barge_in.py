@@ -201,3 +201,13 @@ async def test_korean_user_gets_a_language_reminder_on_the_newest_message_only()
     # the earlier user message is sent as it was, so the prompt prefix is unchanged between turns
     assert second[1].content == "안녕하세요, 반갑습니다"
     assert second[: len(first) - 1] == first[:-1]
+
+
+async def test_prefill_sends_the_exact_prompt_prefix_of_the_first_turn() -> None:
+    h = make_harness([], ["Hello."], output_audio=False)
+    await h.session.prefill()
+    h.session.add_user_text("hi")
+    await h.session.create_reply()
+    await h.clock.run_until(lambda: bool(h.of(ReplyDone)), limit=10)
+    prefix = h.llm.prefilled[0]
+    assert h.llm.prompts[0][: len(prefix)] == prefix

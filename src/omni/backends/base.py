@@ -86,6 +86,10 @@ class LLM(abc.ABC):
         self, messages: Sequence[ChatMessage], tools: Sequence[Tool], options: GenerationOptions
     ) -> AsyncIterator[LLMEvent]: ...
 
+    async def prefill(self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = ()) -> None:
+        """Process the start of a prompt ahead of time (a runtime with a prompt cache keeps it); default: nothing."""
+        return None
+
     def count_tokens(self, text: str) -> int:
         """Tokens ``text`` takes in this model's prompt; the default estimates 4 characters a token."""
         return max(1, len(text) // 4)

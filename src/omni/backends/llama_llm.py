@@ -41,8 +41,10 @@ class LlamaLLM(LLM):
         if not template:
             raise ModelNotFoundError(f"{model_path} has no chat template in its metadata; Omni needs a chat model")
         self._eos = self._token_text(self._llama.token_eos())
-        self._format = Jinja2ChatFormatter(
-            template=template, eos_token=self._eos, bos_token=self._token_text(self._llama.token_bos())
+        bos = self._token_text(self._llama.token_bos())
+        self._format = Jinja2ChatFormatter(template=template, eos_token=self._eos, bos_token=bos)
+        self._format_prefix = Jinja2ChatFormatter(
+            template=template, eos_token=self._eos, bos_token=bos, add_generation_prompt=False
         )
         # An empty stop string would end every completion at once.
         self._stops = [s for s in {self._eos, "<|im_end|>", "<|endoftext|>"} if s]
@@ -62,6 +64,16 @@ class LlamaLLM(LLM):
         offered: Any = [_tool(t) for t in tools] or None
         rendered = self._format(messages=wire, tools=offered)
         return rendered.prompt
+
+    async def prefill(self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = ()) -> None:
+        """Decode the prompt prefix (system message, tools) now, so the first turn only pays for its own words."""
+        wire: Any = [_wire(m) for m in messages]
+        offered: Any = [_tool(t) for t in tools] or None
+        prefix = self._format_prefix(messages=wire, tools=offered).prompt
+        async with self._lock:
+            # One generated token through the normal completion path: the cache then holds exactly the tokens a
+            # later prompt starting with this prefix will have.
+            await asyncio.to_thread(self._llama.create_completion, prefix, max_tokens=1, temperature=0.0)
 
     async def _chat(
         self, messages: Sequence[ChatMessage], tools: Sequence[Tool], options: GenerationOptions

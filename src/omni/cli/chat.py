@@ -41,6 +41,7 @@ async def _chat(backends: Backends, settings: Settings) -> int:
         output=CollectingOutput(),
         observers=[printer],
     )
+    await session.prefill()
     lines = _stdin_lines()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, lambda: _on_interrupt(session, lines))

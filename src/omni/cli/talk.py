@@ -41,6 +41,7 @@ async def _talk(backends: Backends, settings: Settings) -> None:
     timing = TimingObserver()
     session = Session(backends, session_options(settings), clock=RealClock(), output=speaker,
                       observers=[_show, timing, lambda e: _show_timing(e, timing)])
+    await session.prefill()
     microphone = Microphone(session.push_audio, gate)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.set)

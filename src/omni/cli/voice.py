@@ -58,6 +58,7 @@ async def _turn(args: argparse.Namespace, audio: AudioChunk, backends: Backends,
     report = _Report()
     timing = TimingObserver(stream_start=clock.now() if args.realtime else None)
     session = Session(backends, session_options(settings), clock=clock, output=output, observers=[report, timing])
+    await session.prefill()
     tail = AudioChunk.silence(settings.vad.silence_duration_ms / 1000 + 0.3, 16000)
     try:
         if args.realtime:

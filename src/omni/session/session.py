@@ -142,6 +142,10 @@ class Session:
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
         self.output.clear()
 
+    async def prefill(self) -> None:
+        """Let the LLM process the instructions and tools before the first turn needs them."""
+        await self.backends.llm.prefill([ChatMessage("system", self.options.instructions)], self.toolbox.schemas)
+
     # ---- input ------------------------------------------------------------------------------------------------
 
     @property

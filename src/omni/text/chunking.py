@@ -11,7 +11,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-_SENTENCE_END = re.compile(r"([.!?。！？…]+[\"'”’)\]]*)(\s+|$)|(\n+)")
+# Western sentence ends need a space after them ("3.14" is not one); Chinese and Japanese write none.
+_SENTENCE_END = re.compile(r"([.!?…]+[\"'”’)\]]*)(\s+|$)|([。！？]+[」』\"'”’)\]]*)|(\n+)")
 _CLAUSE_END = re.compile(r"([,;:，、])(\s+)")
 _ABBREVIATIONS = frozenset(
     {"mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "no", "approx", "fig", "u.s"}
@@ -32,14 +33,15 @@ class SpeakableChunker:
     min_chars: int = 2
     _buffer: str = ""
     _emitted: int = 0
+    _carry: str = ""
 
     def push(self, delta: str) -> list[str]:
         self._buffer += delta
         return list(self._take())
 
     def flush(self) -> list[str]:
-        rest = clean_for_speech(self._buffer)
-        self._buffer = ""
+        rest = _join(self._carry, clean_for_speech(self._buffer))
+        self._buffer = self._carry = ""
         return [rest] if _speakable(rest) else []
 
     def _take(self) -> Iterator[str]:
@@ -48,22 +50,34 @@ class SpeakableChunker:
             if cut is None:
                 return
             chunk, self._buffer = clean_for_speech(self._buffer[:cut]), self._buffer[cut:]
-            if len(chunk) >= self.min_chars and _speakable(chunk):
-                self._emitted += 1
-                yield chunk
+            if not _speakable(chunk):
+                continue
+            chunk = _join(self._carry, chunk)
+            if len(chunk) < self.min_chars:
+                self._carry = chunk  # too short to say alone ("5" on its own line): it goes with the next chunk
+                continue
+            self._carry = ""
+            self._emitted += 1
+            yield chunk
 
     def _boundary(self) -> int | None:
+        # The earliest boundary in the text wins, so the chunks do not depend on how the text was split into deltas.
+        clause = self._first_clause() if self._emitted == 0 else None
         for match in _SENTENCE_END.finditer(self._buffer):
-            if match.group(3) is not None:  # newline
+            if clause is not None and match.start() >= clause:
+                break
+            if match.group(4) is not None:  # newline
                 return match.end()
             if match.end() == len(self._buffer):
                 return None  # the next delta may continue this token ("3." → "3.5")
             if self._is_real_sentence_end(match.start()):
                 return match.end()
-        if self._emitted == 0:
-            for match in _CLAUSE_END.finditer(self._buffer):
-                if len(self._buffer[: match.start()].split()) >= self.first_clause_min_words:
-                    return match.end()
+        return clause
+
+    def _first_clause(self) -> int | None:
+        for match in _CLAUSE_END.finditer(self._buffer):
+            if len(self._buffer[: match.start()].split()) >= self.first_clause_min_words:
+                return match.end()
         return None
 
     def _is_real_sentence_end(self, index: int) -> bool:
@@ -75,6 +89,10 @@ class SpeakableChunker:
             # "Dr. Smith", "e.g. this", a list number "1. first": not the end of a sentence
             return False
         return not (len(last) == 1 and last.isalpha() and self._buffer[index] == ".")  # initials: "J. R."
+
+
+def _join(first: str, second: str) -> str:
+    return f"{first} {second}" if first and second else first or second
 
 
 def _speakable(text: str) -> bool:

@@ -21,7 +21,10 @@ class EchoGate:
     """How much louder than the playback the microphone must be to count as the user."""
     memory: int = 25
     """Playback levels remembered (frames), covering the delay from speaker to microphone."""
-    _playback: deque[float] = field(default_factory=lambda: deque(maxlen=25))
+    _playback: deque[float] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._playback = deque(maxlen=self.memory)
 
     def played(self, samples: Samples) -> None:
         """Report audio that has just gone to the speaker."""

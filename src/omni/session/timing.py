@@ -71,7 +71,8 @@ class TimingObserver:
         elif isinstance(event, ReplyAudio) and event.first and not self._audio_seen:
             self._audio_seen = True
             self.turns.append(self._timing(event.at))
-            self._stopped = None
+            # the user's speech and its transcript belong to this reply only, not to a follow-up (after a tool call)
+            self._stopped = self._stt = None
 
     def _timing(self, first_audio: float) -> TurnTiming:
         start = self._stopped if self._stopped is not None else self._reply

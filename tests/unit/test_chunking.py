@@ -1,0 +1,147 @@
+"""SpeakableChunker: where streamed reply text is cut into chunks for the voice, and what is removed from them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from omni.text.chunking import SpeakableChunker, clean_for_speech
+
+
+def chunks_of(deltas: Iterable[str]) -> list[str]:
+    chunker = SpeakableChunker()
+    out: list[str] = []
+    for delta in deltas:
+        out += chunker.push(delta)
+    return out + chunker.flush()
+
+
+def test_first_chunk_may_end_at_a_clause_after_four_words() -> None:
+    chunker = SpeakableChunker()
+    assert chunker.push("Well, I think that is fine, ") == ["Well, I think that is fine,"]
+    assert chunker.push("really. ") == []
+    assert chunker.push("Next") == ["really."]
+
+
+def test_a_comma_before_four_words_does_not_cut() -> None:
+    assert chunks_of(["Hello there, friend. Ok then."]) == ["Hello there, friend.", "Ok then."]
+
+
+def test_later_chunks_end_only_at_sentence_ends() -> None:
+    text = "At the very start, this is it. Then we go on, and on, and on, until the end. Last"
+    assert chunks_of([text]) == [
+        "At the very start,", "this is it.", "Then we go on, and on, and on, until the end.", "Last"
+    ]
+
+
+def test_sentence_end_waits_for_the_next_delta() -> None:
+    chunker = SpeakableChunker()
+    assert chunker.push("The answer is 42.") == []
+    assert chunker.push(" It") == ["The answer is 42."]
+    assert chunker.push(" is known.") == []
+    assert chunker.flush() == ["It is known."]
+
+
+def test_question_and_exclamation_marks_cut() -> None:
+    assert chunks_of(["Is it raining? Yes! Take an umbrella."]) == ["Is it raining?", "Yes!", "Take an umbrella."]
+
+
+def test_abbreviations_do_not_cut() -> None:
+    assert chunks_of(["I met Dr. Smith today. He said hi."]) == ["I met Dr. Smith today.", "He said hi."]
+    assert chunks_of(["Use a tool, e.g. this one here. Done."]) == ["Use a tool, e.g. this one here.", "Done."]
+    assert chunks_of(["Mr. and Mrs. Jones came. They left."]) == ["Mr. and Mrs. Jones came.", "They left."]
+
+
+def test_decimal_split_across_deltas_does_not_cut() -> None:
+    chunker = SpeakableChunker()
+    assert chunker.push("Pi is about 3.") == []
+    assert chunker.push("14 and e is 2.") == []
+    assert chunker.push("72. Both are ") == ["Pi is about 3.14 and e is 2.72."]
+    assert chunker.push("irrational.") == []
+    assert chunker.flush() == ["Both are irrational."]
+
+
+def test_list_numbers_at_a_line_start_do_not_cut() -> None:
+    text = "Steps:\n1. First do this\n2. Then that\n"
+    assert chunks_of([text]) == ["Steps:", "1. First do this", "2. Then that"]
+
+
+def test_number_at_the_end_of_a_sentence_cuts() -> None:
+    assert chunks_of(["The answer is 42. It is well known."]) == ["The answer is 42.", "It is well known."]
+
+
+def test_korean_sentences_cut_at_their_periods() -> None:
+    text = "안녕하세요. 오늘 날씨가 좋네요! 산책 갈까요? 네"
+    assert chunks_of([text]) == ["안녕하세요.", "오늘 날씨가 좋네요!", "산책 갈까요?", "네"]
+
+
+def test_japanese_full_width_punctuation_cuts_without_spaces() -> None:
+    text = "こんにちは。元気ですか？はい！またね"
+    assert chunks_of([text]) == ["こんにちは。", "元気ですか？", "はい！", "またね"]
+
+
+def test_markdown_is_removed() -> None:
+    text = "This is **bold** and `code` here.\n# Heading\n- item one\n- item two"
+    assert chunks_of([text]) == ["This is bold and code here.", "Heading", "item one", "item two"]
+
+
+def test_clean_for_speech_collapses_whitespace_and_strips_markup() -> None:
+    assert clean_for_speech("  **Note:**\n\n  use   `pip`  __now__  ") == "Note: use pip now"
+
+
+def test_flush_returns_the_rest_and_empties_the_buffer() -> None:
+    chunker = SpeakableChunker()
+    assert chunker.push("No sentence end here") == []
+    assert chunker.flush() == ["No sentence end here"]
+    assert chunker.flush() == []
+
+
+def test_nothing_unspeakable_is_emitted() -> None:
+    assert chunks_of(["... !!! ?\n---\n** **"]) == []
+    assert chunks_of(["Hi there. ... Bye now."]) == ["Hi there.", "Bye now."]
+
+
+_WORDS = st.sampled_from(
+    ["hello", "world", "the", "answer", "is", "42", "3.14", "Dr.", "Smith", "e.g.", "this", "**bold**", "`code`",
+     "안녕하세요", "날씨", "こんにちは", "J.", "R.", "x", "I"]
+)
+_SEPARATORS = st.sampled_from(
+    [" ", " ", " ", ", ", ". ", "! ", "? ", "... ", "\n", "\n1. ", "\n- ", "\n# ", "。", "？", ".", ",", "  "]
+)
+
+
+@st.composite
+def replies(draw: st.DrawFn) -> str:
+    parts = draw(st.lists(st.tuples(_WORDS, _SEPARATORS), min_size=1, max_size=30))
+    return "".join(word + sep for word, sep in parts)
+
+
+def _alnum(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+@settings(max_examples=300, deadline=None)
+@given(replies())
+def test_one_character_at_a_time_gives_the_same_chunks_as_whole_text(text: str) -> None:
+    whole = chunks_of([text])
+    assert chunks_of(list(text)) == whole
+    # nothing is lost or repeated, and every chunk can be spoken
+    assert _alnum("".join(whole)) == _alnum(text)
+    assert all(_alnum(chunk) and chunk == chunk.strip() for chunk in whole)
+    assert not any("**" in chunk or "`" in chunk for chunk in whole)
+
+
+@settings(max_examples=300, deadline=None)
+@given(replies(), st.lists(st.integers(min_value=0), max_size=8))
+def test_any_split_into_deltas_gives_the_same_chunks(text: str, cuts: list[int]) -> None:
+    points = sorted({cut % (len(text) + 1) for cut in cuts})
+    deltas = [text[a:b] for a, b in zip([0, *points], [*points, len(text)], strict=True)]
+    assert "".join(deltas) == text
+    assert chunks_of(deltas) == chunks_of([text])
+
+
+def test_a_chunk_too_short_to_say_alone_goes_with_the_next_one() -> None:
+    assert chunks_of(["5\nThat is the count. Bye."]) == ["5 That is the count.", "Bye."]
+    assert chunks_of(["Count them:\n5\n"]) == ["Count them:", "5"]

@@ -1,4 +1,8 @@
-"""The input audio buffer: client audio at any rate in, 16 kHz mono kept for STT, whole VAD frames out."""
+"""The input audio buffer: client audio at any rate in, 16 kHz mono kept for STT, whole VAD frames out.
+
+Audio is kept as a list of chunks and joined only when a turn is taken, so appending a 20 ms chunk costs the same
+however much audio is buffered.
+"""
 
 from __future__ import annotations
 
@@ -16,15 +20,15 @@ class InputAudio:
     def __init__(self, frame_samples: int, *, max_seconds: float = 300.0) -> None:
         self.frame_samples = frame_samples
         self.max_samples = round(max_seconds * RATE)
-        self._buffer = np.zeros(0, dtype=np.float32)
-        self._base = 0  # stream position (samples) of _buffer[0]
-        self._framed = 0  # stream position up to which VAD frames were handed out
+        self._chunks: list[Samples] = []
+        self._base = 0  # stream position (samples) of the first kept sample
+        self._end = 0  # stream position after the last sample
+        self._unframed = np.zeros(0, dtype=np.float32)  # samples not yet handed out in a VAD frame
         self._resampler: StreamResampler | None = None
-        self._resampler_rate = RATE
 
     @property
     def end_ms(self) -> int:
-        return _ms(self._base + len(self._buffer))
+        return _ms(self._end)
 
     @property
     def start_ms(self) -> int:
@@ -32,28 +36,39 @@ class InputAudio:
 
     def append(self, chunk: AudioChunk) -> list[tuple[Samples, float, float]]:
         """Add audio; return each newly complete VAD frame with its start and end in ms."""
-        self._buffer = np.concatenate([self._buffer, self._to_rate(chunk)])
-        if len(self._buffer) > self.max_samples:
-            drop = len(self._buffer) - self.max_samples
-            self._buffer = self._buffer[drop:]
-            self._base += drop
-            self._framed = max(self._framed, self._base)
-        frames = []
-        while self._framed + self.frame_samples <= self._base + len(self._buffer):
-            offset = self._framed - self._base
-            frame = self._buffer[offset : offset + self.frame_samples]
-            frames.append((frame, _ms_f(self._framed), _ms_f(self._framed + self.frame_samples)))
-            self._framed += self.frame_samples
+        samples = self._to_rate(chunk)
+        if not len(samples):
+            return []
+        self._chunks.append(samples)
+        self._end += len(samples)
+        if self._end - self._base > self.max_samples:
+            self.discard_before(_ms(self._end - self.max_samples))
+        pending = np.concatenate([self._unframed, samples])
+        first = self._end - len(pending)
+        count = len(pending) // self.frame_samples
+        frames = [
+            (pending[i * self.frame_samples : (i + 1) * self.frame_samples],
+             _ms_f(first + i * self.frame_samples), _ms_f(first + (i + 1) * self.frame_samples))
+            for i in range(count)
+        ]
+        self._unframed = pending[count * self.frame_samples :]
         return frames
+
+    def discard_before(self, ms: int) -> None:
+        """Forget whole chunks that end before ``ms`` (audio that can no longer belong to a turn)."""
+        position = _samples(ms)
+        while self._chunks and self._base + len(self._chunks[0]) <= position:
+            self._base += len(self._chunks.pop(0))
 
     def take(self, start_ms: int | None = None, end_ms: int | None = None) -> Samples:
         """Return audio between the two points (default: all) and drop everything before ``end_ms``."""
+        joined = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.float32)
         start = max(self._base, _samples(start_ms) if start_ms is not None else self._base)
-        end = min(self._base + len(self._buffer), _samples(end_ms) if end_ms is not None else 1 << 62)
-        audio = self._buffer[start - self._base : max(start, end) - self._base].copy()
-        self._buffer = self._buffer[max(0, end - self._base):]
-        self._base = max(self._base, end)
-        self._framed = max(self._framed, self._base)
+        end = min(self._end, _samples(end_ms) if end_ms is not None else self._end)
+        audio = joined[start - self._base : max(start, end) - self._base].copy()
+        rest = joined[max(0, end - self._base) :]
+        self._chunks = [rest] if len(rest) else []
+        self._base = self._end - len(rest)
         return audio
 
     def clear(self) -> None:
@@ -63,9 +78,8 @@ class InputAudio:
         samples = np.asarray(chunk.samples, dtype=np.float32)
         if chunk.sample_rate == RATE:
             return samples
-        if self._resampler is None or self._resampler_rate != chunk.sample_rate:
+        if self._resampler is None or self._resampler.from_rate != chunk.sample_rate:
             self._resampler = StreamResampler(chunk.sample_rate, RATE)
-            self._resampler_rate = chunk.sample_rate
         return self._resampler.process(samples)
 
 

@@ -164,6 +164,10 @@ class Session:
                 self._on_speech_start(turn.audio_start_ms)
             elif isinstance(turn, SpeechEnd):
                 self._on_speech_end(turn.audio_end_ms)
+        if not self._endpointer.in_speech:
+            # Outside speech only the prefix padding (plus the minimum speech run) can still join a turn.
+            keep = self.options.turn.prefix_padding_ms + self.options.turn.min_speech_ms + 1000
+            self._input.discard_before(self._input.end_ms - keep)
 
     def _on_speech_start(self, audio_start_ms: int) -> None:
         self._speech_start_ms = max(audio_start_ms, self._input.start_ms)

@@ -32,31 +32,30 @@ def make_session(backends: Backends, events: list[SessionEvent], output: PacedOu
     return Session(backends, options, clock=output.clock, output=output, observers=[events.append])
 
 
-async def test_korean_text_turn_answers_in_korean_with_speech(llm: LLM, auto_tts: TTS) -> None:
+async def text_turn(llm: LLM, tts: TTS, text: str, sample_rate: int) -> tuple[ReplyDone, np.ndarray]:
+    """One typed message answered in voice: the reply's end event and all its audio."""
     events: list[SessionEvent] = []
-    output = PacedOutput(RealClock(), sample_rate=24000, record=True)
-    session = make_session(Backends(llm=llm, tts=auto_tts), events, output)
-    session.add_user_text("안녕하세요! 오늘 기분이 어때요?")
+    output = PacedOutput(RealClock(), sample_rate=sample_rate, record=True)
+    session = make_session(Backends(llm=llm, tts=tts), events, output)
+    session.add_user_text(text)
     handle = await session.create_reply()
     await handle.done.wait()
     done = next(e for e in events if isinstance(e, ReplyDone))
+    audio = np.concatenate([e.chunk.samples for e in events if isinstance(e, ReplyAudio)])
+    return done, audio
+
+
+async def test_korean_text_turn_answers_in_korean_with_speech(llm: LLM, auto_tts: TTS) -> None:
+    done, audio = await text_turn(llm, auto_tts, "안녕하세요! 오늘 기분이 어때요?", 24000)
     assert done.status == "completed"
     letters = [c for c in done.text if c.isalpha()]
     assert len(HANGUL.findall(done.text)) >= 0.7 * len(letters)
-    audio = np.concatenate([e.chunk.samples for e in events if isinstance(e, ReplyAudio)])
     assert len(audio) / 24000 > 1.0
     assert float(np.sqrt(np.mean(audio**2))) > 0.01
 
 
 async def test_english_reply_audio_says_its_text(llm: LLM, auto_tts: TTS, stt: STT) -> None:
-    events: list[SessionEvent] = []
-    output = PacedOutput(RealClock(), sample_rate=16000, record=True)
-    session = make_session(Backends(llm=llm, tts=auto_tts), events, output)
-    session.add_user_text("In one sentence, what is the capital of France?")
-    handle = await session.create_reply()
-    await handle.done.wait()
-    done = next(e for e in events if isinstance(e, ReplyDone))
-    audio = np.concatenate([e.chunk.samples for e in events if isinstance(e, ReplyAudio)])
+    done, audio = await text_turn(llm, auto_tts, "In one sentence, what is the capital of France?", 16000)
     transcript = await stt.transcribe(audio)
     assert "paris" in done.text.lower()
     # Whisper base hears Piper's "France is" as "Francis" on some runs: two word errors in a six-word answer.

@@ -56,12 +56,13 @@ async def _turn(args: argparse.Namespace, audio: AudioChunk, backends: Backends,
         PacedOutput(clock, sample_rate=OUTPUT_RATE, record=True) if args.realtime else CollectingOutput(OUTPUT_RATE)
     )
     report = _Report()
-    timing = TimingObserver(stream_start=clock.now() if args.realtime else None)
+    timing = TimingObserver()
     session = Session(backends, session_options(settings), clock=clock, output=output, observers=[report, timing])
     await session.prefill()
     tail = AudioChunk.silence(settings.vad.silence_duration_ms / 1000 + 0.3, 16000)
     try:
         if args.realtime:
+            timing.stream_start = clock.now()  # after the prefill: the input starts playing now
             await _stream(session, clock, audio)
             await _stream(session, clock, tail)
         else:

@@ -1,0 +1,182 @@
+"""The benchmark's pure parts: statistics, stage shares, the table, clip building, the first-sound probe."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from omni.bench.report import (
+    InputKind,
+    Pipeline,
+    RunResult,
+    compare,
+    cpu_model,
+    first_sound,
+    format_table,
+    last_sound,
+    percentile,
+    stage_shares,
+    summarize,
+)
+from omni.bench.voice_latency import (
+    OTHER,
+    OTHER_TEXT,
+    TurnProbe,
+    build_clip,
+    check_languages,
+    engine_stages,
+)
+from omni.cli.main import build_parser
+from omni.errors import ConfigError
+from omni.events import ReplyAudio, ReplyDone, StageError, TranscriptionDone
+from omni.session.timing import TurnTiming
+from omni.types import AudioChunk, Transcript
+
+
+def _run(
+    pipeline: Pipeline,
+    latency: float | None,
+    stages: dict[str, float] | None = None,
+    *,
+    input: InputKind = "voice",
+    language: str = "en",
+    question: str = "q",
+    error: str | None = None,
+) -> RunResult:
+    return RunResult(pipeline, input, language, question, 1, latency, stages or {}, error=error)
+
+
+def test_percentile_interpolates_like_numpy() -> None:
+    values = [5.0, 1.0, 4.0, 2.0, 3.0]
+    for q in (0, 10, 50, 90, 100):
+        assert percentile(values, q) == pytest.approx(float(np.percentile(values, q)))
+    assert percentile([7.0], 90) == 7.0
+
+
+def test_percentile_rejects_nothing_and_out_of_range() -> None:
+    with pytest.raises(ValueError, match="no values"):
+        percentile([], 50)
+    with pytest.raises(ValueError, match="0-100"):
+        percentile([1.0], 101)
+
+
+def test_summarize_median_p90_and_extremes() -> None:
+    summary = summarize([1.0, 2.0, 3.0, 4.0, 10.0])
+    assert summary is not None
+    assert (summary.count, summary.median, summary.minimum, summary.maximum) == (5, 3.0, 1.0, 10.0)
+    assert summary.p90 == pytest.approx(7.6)  # between 4 and 10, 60% of the way
+    assert summarize([]) is None
+
+
+def test_stage_shares_are_medians_in_pipeline_order_and_skip_failed_runs() -> None:
+    runs = [
+        _run("engine", 1.0, {"stt": 0.2, "llm": 0.8}),
+        _run("engine", 2.0, {"stt": 1.0, "llm": 1.0}),
+        _run("engine", 4.0, {"stt": 0.4, "llm": 3.6}),
+        _run("engine", None, {"stt": 99.0}, error="broke"),
+    ]
+    shares = stage_shares(runs)
+    assert [s.stage for s in shares] == ["stt", "llm"]
+    assert shares[0].median == pytest.approx(0.4)
+    assert shares[0].share == pytest.approx(0.2)  # fractions 0.2, 0.5, 0.1 → median 0.2
+    assert shares[1].median == pytest.approx(1.0)
+    assert shares[1].share == pytest.approx(0.8)
+
+
+def test_compare_groups_by_input_and_gives_the_ratio_of_medians() -> None:
+    runs = [
+        _run("engine", 1.0), _run("cascade", 3.0), _run("engine", 2.0), _run("cascade", 5.0),
+        _run("engine", 0.5, input="text", language="ko"), _run("cascade", 0.5, input="text", language="ko"),
+    ]
+    voice, text = compare(runs)
+    assert (voice.input, voice.language, text.input, text.language) == ("voice", "en", "text", "ko")
+    assert voice.engine is not None and voice.engine.median == pytest.approx(1.5)
+    assert voice.ratio == pytest.approx(4.0 / 1.5)
+    assert text.ratio == pytest.approx(1.0)
+
+
+def test_ratio_is_missing_when_one_pipeline_has_no_successful_run() -> None:
+    (only,) = compare([_run("engine", 1.0), _run("cascade", None, error="stt: empty")])
+    assert only.cascade is None
+    assert only.ratio is None
+
+
+def test_table_shows_both_pipelines_ratio_stages_and_failures() -> None:
+    runs = [
+        _run("engine", 1.2, {"stt": 0.3, "llm first token": 0.9}),
+        _run("cascade", 3.6, {"stt, whole clip": 1.6, "llm, whole reply": 2.0}),
+        _run("cascade", None, question="How many days?", error="tts: no audio"),
+    ]
+    table = format_table(runs)
+    assert "English speech in" in table
+    engine_line = next(line for line in table.splitlines() if "omni streaming engine  " in line)
+    assert "1200 ms" in engine_line
+    assert "cascade / engine (median): 3.00x" in table
+    assert "llm, whole reply" in table and "2000 ms" in table
+    assert "1 run(s) failed" in table and "tts: no audio" in table
+
+
+def test_cpu_model_from_proc_cpuinfo_text() -> None:
+    x86 = "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu\n"
+    assert cpu_model(x86) == "AMD EPYC 7B13"
+    assert cpu_model("processor\t: 0\nHardware\t: BCM2835\n") == "BCM2835"
+    assert cpu_model("processor\t: 0\n") is None
+
+
+def test_first_and_last_sound_ignore_quiet_samples() -> None:
+    samples = np.array([0.0, 0.005, -0.2, 0.0, 0.3, 0.004, 0.0], dtype=np.float32)
+    assert first_sound(samples) == 2
+    assert last_sound(samples) == 4
+    assert first_sound(np.full(10, 0.001, dtype=np.float32)) is None
+
+
+def test_build_clip_puts_the_known_end_of_speech_after_trimmed_speech() -> None:
+    rate = 1000
+    speech = np.concatenate([np.zeros(30), np.full(200, 0.5), np.zeros(70)]).astype(np.float32)
+    question = build_clip("hi", speech, rate, lead=0.5, tail=1.5)
+    assert question.speech_end == pytest.approx(0.7)  # 0.5 s lead-in + 0.2 s of sound; Piper's own silence dropped
+    assert question.text == "hi" and question.clip.size == 500 + 200 + 1500
+    assert last_sound(question.clip) == 699
+    with pytest.raises(ValueError, match="no audible"):
+        build_clip("hi", np.zeros(100, dtype=np.float32), rate)
+
+
+def test_probe_times_the_first_audible_sample_on_a_paced_player() -> None:
+    probe = TurnProbe()
+    rate = 100
+    silent = AudioChunk(np.zeros(50, dtype=np.float32), rate)  # 0.5 s of silence
+    voiced = AudioChunk(np.concatenate([np.zeros(20), np.full(30, 0.5)]).astype(np.float32), rate)
+    probe(TranscriptionDone(at=9.0, item_id="i", transcript=Transcript(" hi "), seconds=0.1))
+    probe(ReplyAudio(at=10.0, reply_id="r", chunk=silent, first=True))
+    # Written at 10.1 while the silent chunk still plays until 10.5: it starts at 10.5, its sound 0.2 s later.
+    probe(ReplyAudio(at=10.1, reply_id="r", chunk=voiced, first=False))
+    probe(ReplyAudio(at=20.0, reply_id="r", chunk=voiced, first=False))
+    probe(ReplyDone(at=21.0, reply_id="r", item_id="a", status="completed", text=" Hello. ", heard_text="Hello."))
+    assert probe.first_sound_at == pytest.approx(10.7)
+    assert (probe.transcript, probe.reply, probe.errors) == ("hi", "Hello.", [])
+    probe(StageError(at=22.0, stage="tts", message="boom"))
+    assert probe.errors == ["tts: boom"]
+
+
+def test_engine_stages_add_up_to_the_latency() -> None:
+    timing = TurnTiming(endpoint=0.52, stt=0.22, llm_first_token=0.65, tts_first_audio=0.12, total=1.80)
+    stages = engine_stages(timing, 1.90, spoken=True)
+    assert sum(stages.values()) == pytest.approx(1.90)
+    assert stages["llm, first token to speakable chunk"] == pytest.approx(0.29)
+    assert stages[OTHER] == pytest.approx(0.10)
+    text = engine_stages(TurnTiming(None, None, 0.7, 0.01, 1.2), 1.25, spoken=False)
+    assert "stt" not in text and sum(text.values()) == pytest.approx(1.25)
+    assert text[OTHER_TEXT] == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="endpoint or stt"):
+        engine_stages(TurnTiming(None, None, 0.7, 0.01, 1.2), 1.25, spoken=True)
+
+
+def test_question_sets_and_run_count_are_checked() -> None:
+    assert check_languages("all") == ("en", "ko")
+    assert check_languages("ko") == ("ko",)
+    with pytest.raises(ConfigError, match="fr"):
+        check_languages("fr")
+    parser = build_parser()
+    assert parser.parse_args(["bench", "--runs", "3", "--questions", "en"]).runs == 3
+    with pytest.raises(SystemExit):
+        parser.parse_args(["bench", "--runs", "0"])

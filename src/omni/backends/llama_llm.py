@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from omni.aio import iterate_in_thread
+from omni.aio import closing, iterate_in_thread
 from omni.backends.base import LLM, GenerationOptions
 from omni.backends.tool_call_parser import ToolCallParser
 from omni.config import Settings
@@ -83,11 +83,13 @@ class LlamaLLM(LLM):
         async with self._lock:
             parser = ToolCallParser(frozenset(t.name for t in offered))
             completion_tokens = 0
-            async for piece in iterate_in_thread(lambda stop: self._generate(prompt, options, stop)):
-                completion_tokens += 1
-                text = parser.push(piece)
-                if text:
-                    yield TextDelta(text)
+            # Closed before the lock is released: the worker thread has stopped when the next call starts.
+            async with closing(iterate_in_thread(lambda stop: self._generate(prompt, options, stop))) as pieces:
+                async for piece in pieces:
+                    completion_tokens += 1
+                    text = parser.push(piece)
+                    if text:
+                        yield TextDelta(text)
             tail = parser.finish()
             if tail:
                 yield TextDelta(tail)
@@ -103,12 +105,18 @@ class LlamaLLM(LLM):
             stop=self._stops,
             stream=True,
         )
-        for chunk in stream:
-            if stop.is_set():
-                return  # leaving the generator ends llama.cpp's decode loop at this token
-            text: str = chunk["choices"][0]["text"]  # type: ignore[index]
-            if text:
-                yield text
+        try:
+            for chunk in stream:
+                if stop.is_set():
+                    return
+                text: str = chunk["choices"][0]["text"]  # type: ignore[index]
+                if text:
+                    yield text
+        finally:
+            # Close llama.cpp's generator here, in the worker thread that holds the model. Left to the garbage
+            # collector it would finish on another thread, possibly while the next generation runs: llama.cpp
+            # aborts the process on such concurrent use.
+            stream.close()  # type: ignore[union-attr]
 
 
 def _wire(message: ChatMessage) -> dict[str, Any]:

@@ -110,9 +110,14 @@ class _Report:
             self.lines.append(f"you ({language}): {event.transcript.text.strip()}")
         elif isinstance(event, ReplyDone):
             if event.status == "interrupted":
-                self.lines.append(f"omni (interrupted): {event.heard_text}  [generated: {event.text.strip()}]")
+                self.lines.append(f"omni (interrupted): {_one_line(event.heard_text)}  "
+                                  f"[generated: {_one_line(event.text)}]")
             else:
-                self.lines.append(f"omni: {event.text.strip()}")
+                self.lines.append(f"omni: {_one_line(event.text)}")
         elif isinstance(event, StageError):
             self.failed = True
             self.lines.append(f"error in {event.stage}: {event.message}")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

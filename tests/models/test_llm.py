@@ -1,0 +1,83 @@
+"""The embedded LLM (llama.cpp, Qwen2.5 1.5B) on real prompts: streaming, tool calls, Korean, cancellation."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from omni.backends.base import LLM, GenerationOptions
+from omni.backends.llama_llm import LlamaLLM
+from omni.types import ChatMessage, TextDelta, Tool, ToolCall, Usage
+
+pytestmark = pytest.mark.models
+
+GREEDY = GenerationOptions(temperature=0.0, max_tokens=80)
+WEATHER = Tool(
+    "get_weather",
+    "Get the current weather for a city",
+    {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+)
+
+
+async def collect(llm: LLM, messages: list[ChatMessage], tools: list[Tool] | None = None) -> list[object]:
+    return [event async for event in llm.chat(messages, tools=tools or [], options=GREEDY)]
+
+
+async def test_streams_an_english_answer_in_several_deltas(llm: LLM) -> None:
+    events = await collect(llm, [ChatMessage("system", "Answer briefly."),
+                                 ChatMessage("user", "What is the capital of France?")])
+    deltas = [e.text for e in events if isinstance(e, TextDelta)]
+    assert len(deltas) > 3
+    assert "Paris" in "".join(deltas)
+    usage = events[-1]
+    assert isinstance(usage, Usage) and usage.completion_tokens >= len(deltas) and usage.prompt_tokens > 10
+
+
+async def test_a_weather_question_becomes_a_tool_call(llm: LLM) -> None:
+    events = await collect(llm, [ChatMessage("system", "You are a helpful assistant."),
+                                 ChatMessage("user", "What's the weather in Seoul right now?")], [WEATHER])
+    calls = [e for e in events if isinstance(e, ToolCall)]
+    assert [c.name for c in calls] == ["get_weather"]
+    assert json.loads(calls[0].arguments)["city"].lower() == "seoul"
+    # the call's JSON is not also spoken as text
+    assert "get_weather" not in "".join(e.text for e in events if isinstance(e, TextDelta))
+
+
+async def test_tool_result_is_used_in_the_answer(llm: LLM) -> None:
+    call = ToolCall("call_1", "get_weather", json.dumps({"city": "Seoul"}))
+    events = await collect(llm, [
+        ChatMessage("system", "You are a helpful assistant. Answer in one sentence."),
+        ChatMessage("user", "What's the weather in Seoul right now?"),
+        ChatMessage("assistant", "", tool_calls=(call,)),
+        ChatMessage("tool", json.dumps({"city": "Seoul", "sky": "snowing", "celsius": -3}), tool_call_id="call_1"),
+    ], [WEATHER])
+    answer = "".join(e.text for e in events if isinstance(e, TextDelta)).lower()
+    assert "snow" in answer or "-3" in answer
+
+
+async def test_korean_question_gets_a_korean_answer(llm: LLM) -> None:
+    events = await collect(llm, [ChatMessage("system", "Always answer in the language the user speaks."),
+                                 ChatMessage("user", "안녕하세요, 오늘 기분이 어때요?")])
+    answer = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert len(re.findall(r"[\uac00-\ud7a3]", answer)) >= 5
+
+
+async def test_stopping_early_frees_the_model_for_the_next_call(llm: LLM) -> None:
+    messages = [ChatMessage("user", "Count from one to one hundred in words.")]
+    received = 0
+    async for event in llm.chat(messages, options=GenerationOptions(temperature=0.0, max_tokens=300)):
+        if isinstance(event, TextDelta):
+            received += 1
+            if received == 5:
+                break
+    events = await collect(llm, [ChatMessage("user", "Say just: ready")])
+    assert "ready" in "".join(e.text for e in events if isinstance(e, TextDelta)).lower()
+
+
+def test_prompt_uses_the_model_chat_template(llm: LLM) -> None:
+    assert isinstance(llm, LlamaLLM)
+    prompt = llm.render([ChatMessage("system", "S"), ChatMessage("user", "U")])
+    assert prompt.startswith("<|im_start|>system\nS<|im_end|>") and prompt.endswith("<|im_start|>assistant\n")
+    assert llm.count_tokens("hello world") in (2, 3)

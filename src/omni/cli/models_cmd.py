@@ -223,12 +223,12 @@ def _check_audio() -> Check:
         devices: Any = sounddevice.query_devices()
     except Exception as exc:  # PortAudio reports failures as its own error type
         return Check("warn", f"audio devices: none ({exc})",
-                     "local microphone chat needs one; the server and text chat work without")
+                     "local microphone chat needs one; omni voice (files) and omni chat work without")
     inputs = sum(1 for d in devices if d.get("max_input_channels", 0) > 0)
     outputs = sum(1 for d in devices if d.get("max_output_channels", 0) > 0)
     if inputs == 0 and outputs == 0:
         return Check("warn", "audio devices: none",
-                     "local microphone chat needs one; the server and text chat work without")
+                     "local microphone chat needs one; omni voice (files) and omni chat work without")
     return Check("ok", f"audio devices: {inputs} input, {outputs} output")
 
 

@@ -70,7 +70,8 @@ async def test_full_turn_streams_audio_before_the_llm_finishes() -> None:
 
 
 async def test_user_who_goes_on_talking_before_the_reply_gets_one_reply_to_both_parts() -> None:
-    h = make_harness(["first part", "second part"], ["One answer.", "Unused."])
+    # without speculative STT the reply to the first part cannot start before the user goes on
+    h = make_harness(["first part", "second part"], ["One answer.", "Unused."], speculative_stt_ms=None)
     await h.feed(speech(1.0))
     await h.feed(silence(0.55))  # end of turn detected; STT is working
     await h.feed(speech(0.8))  # the user goes on talking before any reply started
@@ -211,3 +212,25 @@ async def test_prefill_sends_the_exact_prompt_prefix_of_the_first_turn() -> None
     await h.clock.run_until(lambda: bool(h.of(ReplyDone)), limit=10)
     prefix = h.llm.prefilled[0]
     assert h.llm.prompts[0][: len(prefix)] == prefix
+
+
+async def test_speculative_stt_has_the_transcript_ready_when_the_turn_ends() -> None:
+    h = make_harness(["what time is it"], ["Noon."])
+    h.stt.latency = 0.3
+    await h.feed(speech(1.0))
+    await h.feed(silence(0.7))
+    stopped, done = h.of(SpeechStopped)[0], h.of(TranscriptionDone)[0]
+    assert done.at - stopped.at < 0.05, "transcribed during the silence wait, not after it"
+    assert done.transcript.text == "what time is it"
+    assert len(h.stt.heard) == 1
+
+
+async def test_speculation_is_dropped_when_the_user_goes_on_after_a_pause() -> None:
+    h = make_harness(["the whole sentence"], ["Answer."])  # a cancelled call takes no scripted text
+    await h.feed(speech(1.0))
+    await h.feed(silence(0.35))  # a pause long enough to speculate, too short to end the turn
+    await h.feed(speech(1.0))
+    await h.feed(silence(0.7))
+    await h.clock.run_until(lambda: bool(h.of(ReplyDone)), limit=10)
+    assert [e.transcript.text for e in h.of(TranscriptionDone)] == ["the whole sentence"]
+    assert len(h.stt.heard) == 2 and h.stt.heard[1] > h.stt.heard[0] + 1.0

@@ -60,6 +60,12 @@ class InputAudio:
         while self._chunks and self._base + len(self._chunks[0]) <= position:
             self._base += len(self._chunks.pop(0))
 
+    def peek(self, start_ms: int, end_ms: int) -> Samples:
+        """Audio between the two points, leaving the buffer as it is."""
+        joined = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.float32)
+        start, end = max(self._base, _samples(start_ms)), min(self._end, _samples(end_ms))
+        return joined[start - self._base : max(start, end) - self._base].copy()
+
     def take(self, start_ms: int | None = None, end_ms: int | None = None) -> Samples:
         """Return audio between the two points (default: all) and drop everything before ``end_ms``."""
         joined = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.float32)

@@ -48,7 +48,7 @@ from omni.session.tools import ToolBox
 from omni.session.turns import Endpointer, SpeechEnd, SpeechStart, TurnOptions
 from omni.text.chunking import SpeakableChunker
 from omni.text.language import detect_language
-from omni.types import AudioChunk, ChatMessage, LLMEvent, Samples, ToolCall, Usage
+from omni.types import AudioChunk, ChatMessage, LLMEvent, Samples, ToolCall, Transcript, Usage
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,9 @@ class SessionOptions:
     generation: GenerationOptions = GenerationOptions()
     context_budget_tokens: int = 3000
     max_tool_rounds: int = 4
+    speculative_stt_ms: int | None = 200
+    """Start transcribing once a pause inside speech lasts this long, so the transcript is ready when the
+    silence wait confirms the end of the turn; the work is dropped if the user goes on. None turns it off."""
 
 
 class Session:
@@ -115,6 +118,7 @@ class Session:
         self._speech_start_ms: int | None = None
         self._speech_count = 0  # speech starts so far: a turn whose user went on talking gets no reply of its own
         self._tasks: set[asyncio.Task[None]] = set()
+        self._speculation: tuple[int, asyncio.Task[Transcript]] | None = None
 
     # ---- events and tasks -------------------------------------------------------------------------------------
 
@@ -137,6 +141,9 @@ class Session:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def aclose(self) -> None:
+        if self._speculation is not None:
+            self._speculation[1].cancel()
+            self._speculation = None
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
@@ -164,6 +171,8 @@ class Session:
                 self._on_speech_start(turn.audio_start_ms)
             elif isinstance(turn, SpeechEnd):
                 self._on_speech_end(turn.audio_end_ms)
+            else:
+                self._speculate(end_ms)
         if not self._endpointer.in_speech:
             # Outside speech only the prefix padding (plus the minimum speech run) can still join a turn.
             keep = self.options.turn.prefix_padding_ms + self.options.turn.min_speech_ms + 1000
@@ -180,7 +189,31 @@ class Session:
         self.emit(SpeechStopped(at=self.clock.now(), audio_end_ms=audio_end_ms))
         start = self._speech_start_ms if self._speech_start_ms is not None else self._input.start_ms
         self._speech_start_ms = None
-        self._commit(start, audio_end_ms, respond=self.options.create_response)
+        early = None
+        if self._speculation is not None:
+            pause_ms, task = self._speculation
+            self._speculation = None
+            if pause_ms == audio_end_ms:
+                early = task
+            else:
+                task.cancel()
+        self._commit(start, audio_end_ms, respond=self.options.create_response, early=early)
+
+    def _speculate(self, now_ms: float) -> None:
+        """Transcribe during a pause in speech; drop that work when the user goes on talking."""
+        pause = self._endpointer.silence_start_ms
+        if self._speculation is not None and (pause is None or round(pause) != self._speculation[0]):
+            self._speculation[1].cancel()
+            self._speculation = None
+        wait = self.options.speculative_stt_ms
+        stt = self.backends.stt
+        if pause is None or wait is None or stt is None or self._speculation is not None or now_ms - pause < wait:
+            return
+        start = self._speech_start_ms if self._speech_start_ms is not None else self._input.start_ms
+        audio = self._input.peek(start, round(pause))
+        task = asyncio.ensure_future(stt.transcribe(audio, language=self.options.language))
+        task.add_done_callback(_consume_result)
+        self._speculation = (round(pause), task)
 
     def commit_input(self, *, respond: bool = False) -> str | None:
         """Manual turn: everything buffered since the last commit becomes a user item. Returns its id."""
@@ -194,21 +227,28 @@ class Session:
         self._speech_start_ms = None
         self.emit(InputCleared(at=self.clock.now()))
 
-    def _commit(self, start_ms: int, end_ms: int, *, respond: bool) -> str:
+    def _commit(
+        self, start_ms: int, end_ms: int, *, respond: bool, early: asyncio.Task[Transcript] | None = None
+    ) -> str:
         audio = self._input.take(start_ms, end_ms)
         item = self.conversation.add(Item(new_id("item"), "user", status="in_progress"))
         self.emit(InputCommitted(at=self.clock.now(), item_id=item.id, audio_start_ms=start_ms, audio_end_ms=end_ms))
-        self._spawn(self._transcribe(item, audio, respond, self._speech_count))
+        self._spawn(self._transcribe(item, audio, respond, self._speech_count, early))
         return item.id
 
-    async def _transcribe(self, item: Item, audio: Samples, respond: bool, speech_count: int) -> None:
+    async def _transcribe(
+        self, item: Item, audio: Samples, respond: bool, speech_count: int, early: asyncio.Task[Transcript] | None
+    ) -> None:
         stt = self.backends.stt
         if stt is None:
             self.emit(StageError(at=self.clock.now(), stage="stt", message="no STT backend configured"))
             return
         started = self.clock.now()
         try:
-            transcript = await stt.transcribe(audio, language=self.options.language)
+            if early is not None:
+                transcript = await early  # started during the pause, on exactly this audio
+            else:
+                transcript = await stt.transcribe(audio, language=self.options.language)
         except OmniError as exc:
             self.conversation.delete(item.id)
             self.emit(StageError(at=self.clock.now(), stage="stt", message=str(exc)))
@@ -380,3 +420,9 @@ class Session:
                 return item.language or detect_language(item.text)
         return None
 
+
+
+def _consume_result(task: asyncio.Task[Transcript]) -> None:
+    """A dropped speculative transcription may have failed or been cancelled: that is not an error."""
+    if not task.cancelled():
+        task.exception()

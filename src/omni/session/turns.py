@@ -40,6 +40,11 @@ class Endpointer:
         self._run_start_ms: float | None = None  # first frame of the current run above threshold
         self._silence_start_ms: float | None = None
 
+    @property
+    def silence_start_ms(self) -> float | None:
+        """Where the current pause inside speech began (None when not in a pause)."""
+        return self._silence_start_ms if self.in_speech else None
+
     def reset(self) -> None:
         self.in_speech = False
         self._run_start_ms = None

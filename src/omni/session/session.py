@@ -141,9 +141,7 @@ class Session:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def aclose(self) -> None:
-        if self._speculation is not None:
-            self._speculation[1].cancel()
-            self._speculation = None
+        self._drop_speculation()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
@@ -199,12 +197,16 @@ class Session:
                 task.cancel()
         self._commit(start, audio_end_ms, respond=self.options.create_response, early=early)
 
+    def _drop_speculation(self) -> None:
+        if self._speculation is not None:
+            self._speculation[1].cancel()
+            self._speculation = None
+
     def _speculate(self, now_ms: float) -> None:
         """Transcribe during a pause in speech; drop that work when the user goes on talking."""
         pause = self._endpointer.silence_start_ms
         if self._speculation is not None and (pause is None or round(pause) != self._speculation[0]):
-            self._speculation[1].cancel()
-            self._speculation = None
+            self._drop_speculation()
         wait = self.options.speculative_stt_ms
         stt = self.backends.stt
         if pause is None or wait is None or stt is None or self._speculation is not None or now_ms - pause < wait:
@@ -222,6 +224,7 @@ class Session:
         return self._commit(self._input.start_ms, self._input.end_ms, respond=respond)
 
     def clear_input(self) -> None:
+        self._drop_speculation()
         self._input.clear()
         self._endpointer.reset()
         self._speech_start_ms = None

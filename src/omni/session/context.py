@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 from omni.types import ChatMessage, Role, ToolCall
@@ -109,6 +109,3 @@ class Conversation:
 def _tokens(items: Sequence[Item], count_tokens: Callable[[str], int]) -> int:
     return sum(count_tokens(i.text) + sum(count_tokens(c.arguments) for c in i.tool_calls) + 4 for i in items)
 
-
-def with_text(message: ChatMessage, suffix: str) -> ChatMessage:
-    return replace(message, content=message.content + suffix)

@@ -9,6 +9,7 @@ import re
 import numpy as np
 import pytest
 
+from omni.audio.pacing import feed_in_real_time
 from omni.backends.base import LLM, STT, TTS, VAD, GenerationOptions
 from omni.clock import RealClock
 from omni.events import ReplyAudio, ReplyDone, SessionEvent, SpeechStarted, TranscriptionDone
@@ -72,11 +73,7 @@ async def test_barge_in_on_real_speech_stops_the_answer(llm: LLM, auto_tts: TTS,
 
     async def stream(samples: np.ndarray, seconds_of_silence_after: float) -> None:
         clip = speech.concat(samples, seconds_of_silence_after, sample_rate=rate)
-        step = rate // 50
-        start = clock.now()
-        for index, offset in enumerate(range(0, len(clip), step)):
-            session.push_audio(AudioChunk(clip[offset : offset + step], rate))
-            await clock.sleep(start + (index + 1) / 50 - clock.now())
+        await feed_in_real_time(session.push_audio, clock, AudioChunk(clip, rate))
 
     async def answer_playing() -> None:
         while not any(isinstance(e, ReplyAudio) for e in events):

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from omni import __version__
+from omni.audio.pacing import STEP_SECONDS, feed_in_real_time
 from omni.audio.resample import resample
 from omni.backends.base import LLM, TTS, GenerationOptions
 from omni.bench import cascade
@@ -58,7 +59,6 @@ QUESTIONS: dict[str, tuple[str, ...]] = {
 }
 INPUT_RATE = 16000
 OUTPUT_RATE = 24000
-STEP_SECONDS = 0.02
 LEAD_SECONDS = 0.5
 TAIL_SECONDS = 1.5
 
@@ -226,7 +226,7 @@ class Bench:
         session = await self._session(probe, timing)
         start = timing.stream_start = self.clock.now()
         try:
-            await _stream(session, self.clock, question.clip, start)
+            await feed_in_real_time(session.push_audio, self.clock, AudioChunk(question.clip, INPUT_RATE), start=start)
             await session.idle()
         finally:
             await session.aclose()
@@ -290,14 +290,6 @@ def _finish(result: RunResult, probe: TurnProbe, timing: TimingObserver, start: 
         except ValueError as exc:
             result.error = str(exc)
     return result
-
-
-async def _stream(session: Session, clock: RealClock, audio: Samples, start: float) -> None:
-    """Hand over 20 ms pieces the way a microphone does: each one when its last sample has been spoken."""
-    step = round(STEP_SECONDS * INPUT_RATE)
-    for index, offset in enumerate(range(0, len(audio), step)):
-        await clock.sleep(start + (index + 1) * STEP_SECONDS - clock.now())
-        session.push_audio(AudioChunk(audio[offset : offset + step], INPUT_RATE))
 
 
 async def run(

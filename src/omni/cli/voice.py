@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from omni.audio.io import read_audio, write_wav
+from omni.audio.pacing import feed_in_real_time
 from omni.audio.resample import resample
 from omni.cli.common import add_global_flags, guarded, settings_from
 from omni.clock import RealClock
@@ -28,7 +29,6 @@ from omni.session.timing import TimingObserver
 from omni.types import AudioChunk
 
 OUTPUT_RATE = 24000
-STEP_SECONDS = 0.02
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -63,8 +63,8 @@ async def _turn(args: argparse.Namespace, audio: AudioChunk, backends: Backends,
     try:
         if args.realtime:
             timing.stream_start = clock.now()  # after the prefill: the input starts playing now
-            await _stream(session, clock, audio)
-            await _stream(session, clock, tail)
+            await feed_in_real_time(session.push_audio, clock, audio)
+            await feed_in_real_time(session.push_audio, clock, tail)
         else:
             session.push_audio(audio)
             session.push_audio(tail)
@@ -85,15 +85,6 @@ async def _turn(args: argparse.Namespace, audio: AudioChunk, backends: Backends,
     write_wav(args.output, AudioChunk(samples, OUTPUT_RATE))
     print(f"wrote {args.output} ({len(samples) / OUTPUT_RATE:.1f} s)")
     return 1 if report.failed else 0
-
-
-async def _stream(session: Session, clock: RealClock, audio: AudioChunk) -> None:
-    """Push audio in 20 ms pieces at real-time pace."""
-    step = round(STEP_SECONDS * audio.sample_rate)
-    start = clock.now()
-    for index, offset in enumerate(range(0, len(audio.samples), step)):
-        session.push_audio(AudioChunk(audio.samples[offset : offset + step], audio.sample_rate))
-        await clock.sleep(start + (index + 1) * STEP_SECONDS - clock.now())
 
 
 class _Report:

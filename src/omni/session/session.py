@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine, Sequence
-from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from omni.aio import closing
 from omni.audio.resample import resample
 from omni.backends.base import LLM, STT, TTS, VAD, GenerationOptions
 from omni.clock import Clock
@@ -41,6 +41,7 @@ from omni.events import (
     TranscriptionDone,
 )
 from omni.session.context import Conversation, Item, new_id
+from omni.session.early_stream import EarlyStream, LLMRequest
 from omni.session.input_audio import InputAudio
 from omni.session.playout import AudioOutput
 from omni.session.speech import SpeechHandle
@@ -67,6 +68,20 @@ class _ReplyStream:
     first_token_seen: bool = False
 
 
+@dataclass
+class _Speculation:
+    """Work started during a pause that may end the user's turn: its transcript, then the reply's LLM call."""
+
+    pause_ms: int
+    transcript: asyncio.Task[Transcript]
+    reply: EarlyStream | None = None
+
+    def cancel(self) -> None:
+        self.transcript.cancel()
+        if self.reply is not None:
+            self.reply.cancel()
+
+
 @dataclass(frozen=True)
 class Backends:
     llm: LLM
@@ -91,7 +106,8 @@ class SessionOptions:
     max_tool_rounds: int = 4
     speculative_stt_ms: int | None = 200
     """Start transcribing once a pause inside speech lasts this long, so the transcript is ready when the
-    silence wait confirms the end of the turn; the work is dropped if the user goes on. None turns it off."""
+    silence wait confirms the end of the turn, and start the reply's LLM call on it as soon as it is there; the
+    work is dropped if the user goes on. None turns it off."""
 
 
 class Session:
@@ -118,7 +134,7 @@ class Session:
         self._speech_start_ms: int | None = None
         self._speech_count = 0  # speech starts so far: a turn whose user went on talking gets no reply of its own
         self._tasks: set[asyncio.Task[None]] = set()
-        self._speculation: tuple[int, asyncio.Task[Transcript]] | None = None
+        self._speculation: _Speculation | None = None
 
     # ---- events and tasks -------------------------------------------------------------------------------------
 
@@ -187,25 +203,21 @@ class Session:
         self.emit(SpeechStopped(at=self.clock.now(), audio_end_ms=audio_end_ms))
         start = self._speech_start_ms if self._speech_start_ms is not None else self._input.start_ms
         self._speech_start_ms = None
-        early = None
-        if self._speculation is not None:
-            pause_ms, task = self._speculation
-            self._speculation = None
-            if pause_ms == audio_end_ms:
-                early = task
-            else:
-                task.cancel()
+        early, self._speculation = self._speculation, None
+        if early is not None and early.pause_ms != audio_end_ms:
+            early.cancel()
+            early = None
         self._commit(start, audio_end_ms, respond=self.options.create_response, early=early)
 
     def _drop_speculation(self) -> None:
         if self._speculation is not None:
-            self._speculation[1].cancel()
+            self._speculation.cancel()
             self._speculation = None
 
     def _speculate(self, now_ms: float) -> None:
         """Transcribe during a pause in speech; drop that work when the user goes on talking."""
         pause = self._endpointer.silence_start_ms
-        if self._speculation is not None and (pause is None or round(pause) != self._speculation[0]):
+        if self._speculation is not None and (pause is None or round(pause) != self._speculation.pause_ms):
             self._drop_speculation()
         wait = self.options.speculative_stt_ms
         stt = self.backends.stt
@@ -214,8 +226,20 @@ class Session:
         start = self._speech_start_ms if self._speech_start_ms is not None else self._input.start_ms
         audio = self._input.peek(start, round(pause))
         task = asyncio.ensure_future(stt.transcribe(audio, language=self.options.language))
-        task.add_done_callback(_consume_result)
-        self._speculation = (round(pause), task)
+        speculation = _Speculation(round(pause), task)
+        task.add_done_callback(lambda _: self._start_early_reply(speculation))
+        self._speculation = speculation
+
+    def _start_early_reply(self, speculation: _Speculation) -> None:
+        """The pause's transcript is there: start the LLM on the prompt the reply would send if the turn ends."""
+        task = speculation.transcript
+        if task.cancelled() or task.exception() is not None or speculation is not self._speculation:
+            return
+        text = task.result().text.strip()
+        if not text or not self.options.create_response or self.reply_active:
+            return  # no reply would follow, or the LLM is still busy with the last one
+        user = Item("pending", "user", text, language=task.result().language)
+        speculation.reply = EarlyStream(self.backends.llm, self._request(pending=user))
 
     def commit_input(self, *, respond: bool = False) -> str | None:
         """Manual turn: everything buffered since the last commit becomes a user item. Returns its id."""
@@ -231,7 +255,7 @@ class Session:
         self.emit(InputCleared(at=self.clock.now()))
 
     def _commit(
-        self, start_ms: int, end_ms: int, *, respond: bool, early: asyncio.Task[Transcript] | None = None
+        self, start_ms: int, end_ms: int, *, respond: bool, early: _Speculation | None = None
     ) -> str:
         audio = self._input.take(start_ms, end_ms)
         item = self.conversation.add(Item(new_id("item"), "user", status="in_progress"))
@@ -240,7 +264,7 @@ class Session:
         return item.id
 
     async def _transcribe(
-        self, item: Item, audio: Samples, respond: bool, speech_count: int, early: asyncio.Task[Transcript] | None
+        self, item: Item, audio: Samples, respond: bool, speech_count: int, early: _Speculation | None
     ) -> None:
         stt = self.backends.stt
         if stt is None:
@@ -249,21 +273,27 @@ class Session:
         started = self.clock.now()
         try:
             if early is not None:
-                transcript = await early  # started during the pause, on exactly this audio
+                transcript = await early.transcript  # started during the pause, on exactly this audio
             else:
                 transcript = await stt.transcribe(audio, language=self.options.language)
         except OmniError as exc:
             self.conversation.delete(item.id)
             self.emit(StageError(at=self.clock.now(), stage="stt", message=str(exc)))
             return
-        item.text, item.language, item.status = transcript.text.strip(), transcript.language, "completed"
-        self.emit(TranscriptionDone(at=self.clock.now(), item_id=item.id, transcript=transcript,
-                                    seconds=self.clock.now() - started))
-        if not item.text:
-            self.conversation.delete(item.id)  # noise or a cough: no turn
-            return
-        if respond and not (self.options.interrupt_response and speech_count != self._speech_count):
-            await self.create_reply()
+        early_reply = early.reply if early is not None else None  # set by the transcript's done callback
+        try:
+            item.text, item.language, item.status = transcript.text.strip(), transcript.language, "completed"
+            self.emit(TranscriptionDone(at=self.clock.now(), item_id=item.id, transcript=transcript,
+                                        seconds=self.clock.now() - started))
+            if not item.text:
+                self.conversation.delete(item.id)  # noise or a cough: no turn
+                return
+            if respond and not (self.options.interrupt_response and speech_count != self._speech_count):
+                await self._begin_reply(None, early_reply)
+                early_reply = None  # the reply owns it now
+        finally:
+            if early_reply is not None:
+                await early_reply.aclose()
 
     def add_user_text(self, text: str) -> Item:
         item = self.conversation.add(Item(new_id("item"), "user", text, language=detect_language(text)))
@@ -279,6 +309,9 @@ class Session:
 
     async def create_reply(self, *, output_audio: bool | None = None) -> SpeechHandle:
         """Start a reply to the conversation so far; an active reply is interrupted first."""
+        return await self._begin_reply(output_audio, None)
+
+    async def _begin_reply(self, output_audio: bool | None, early: EarlyStream | None) -> SpeechHandle:
         await self.interrupt()
         with_audio = (self.options.output_audio if output_audio is None else output_audio) and bool(self.backends.tts)
         item = self.conversation.add(Item(new_id("item"), "assistant", status="in_progress"))
@@ -286,7 +319,7 @@ class Session:
         self.current = handle
         self.output.start_reply()
         self.emit(ReplyStarted(at=self.clock.now(), reply_id=handle.reply_id, item_id=item.id))
-        handle.task = self._spawn(self._reply(handle))
+        handle.task = self._spawn(self._reply(handle, early))
         return handle
 
     async def interrupt(self) -> None:
@@ -296,12 +329,12 @@ class Session:
             handle.interrupt()
             await handle.done.wait()
 
-    async def _reply(self, handle: SpeechHandle) -> None:
+    async def _reply(self, handle: SpeechHandle, early: EarlyStream | None) -> None:
         status: ReplyStatus = "completed"
         error: str | None = None
         usage = Usage(0, 0)
         try:
-            usage = await self._generate_and_speak(handle)
+            usage = await self._generate_and_speak(handle, early)
             if handle.with_audio:
                 await self.output.wait_done()
         except asyncio.CancelledError:
@@ -310,6 +343,8 @@ class Session:
             status, error = "failed", str(exc)
             self.emit(StageError(at=self.clock.now(), stage=getattr(exc, "stage", "reply"), message=str(exc)))
         finally:
+            if early is not None:
+                await early.aclose()
             if status != "completed":
                 self.output.clear()
             heard = handle.text if status == "completed" else handle.heard_text(self.output.played_seconds())
@@ -320,26 +355,34 @@ class Session:
             self.emit(ReplyDone(at=self.clock.now(), reply_id=handle.reply_id, item_id=handle.item_id,
                                 status=status, text=handle.text, heard_text=item.text, usage=usage, error=error))
 
-    async def _generate_and_speak(self, handle: SpeechHandle) -> Usage:
+    async def _generate_and_speak(self, handle: SpeechHandle, early: EarlyStream | None) -> Usage:
         chunks: asyncio.Queue[str | None] = asyncio.Queue()
         try:
             async with asyncio.TaskGroup() as group:
                 if handle.with_audio:
                     group.create_task(self._speak(handle, chunks))
                 try:
-                    return await self._generate(handle, chunks)
+                    return await self._generate(handle, chunks, early)
                 finally:
                     chunks.put_nowait(None)
         except ExceptionGroup as failures:
             raise failures.exceptions[0] from failures
 
-    async def _generate(self, handle: SpeechHandle, chunks: asyncio.Queue[str | None]) -> Usage:
+    async def _generate(
+        self, handle: SpeechHandle, chunks: asyncio.Queue[str | None], early: EarlyStream | None
+    ) -> Usage:
         stream = _ReplyStream(handle, SpeakableChunker(), chunks)
         for _ in range(self.options.max_tool_rounds + 1):
-            prompt = self._prompt()
-            async with aclosing(self.backends.llm.chat(
-                prompt, tools=self.toolbox.schemas, options=self.options.generation
-            )) as events:
+            request = self._request()
+            if early is not None and early.request == request:
+                events = early.events()  # started during the pause on exactly this prompt
+            else:
+                if early is not None:
+                    await early.aclose()  # the conversation changed since: its answer would be to another prompt
+                events = self.backends.llm.chat(list(request.messages), tools=request.tools,
+                                                options=request.options)
+            early = None
+            async with closing(events):
                 async for event in events:
                     self._on_llm_event(stream, event)
             calls, stream.calls = stream.calls, []
@@ -390,7 +433,7 @@ class Session:
         assert tts is not None
         while (text := await chunks.get()) is not None:
             handle.begin_segment(text)
-            async with aclosing(tts.synthesize(text, voice=self.options.voice)) as audio:
+            async with closing(tts.synthesize(text, voice=self.options.voice)) as audio:
                 async for chunk in audio:
                     out = self._for_output(chunk)
                     first = handle.audio_seconds == 0
@@ -404,28 +447,25 @@ class Session:
             return chunk
         return AudioChunk(resample(chunk.samples, chunk.sample_rate, rate), rate)
 
-    def _prompt(self) -> list[ChatMessage]:
+    def _request(self, *, pending: Item | None = None) -> LLMRequest:
+        """The LLM call a reply makes now, or would make once the ``pending`` user item is added."""
         messages = self.conversation.prompt(
             self.options.instructions,
             budget_tokens=self.options.context_budget_tokens,
             count_tokens=self.backends.llm.count_tokens,
+            extra=[pending.message()] if pending is not None else (),
         )
-        language = self._user_language()
+        language = self._user_language(pending)
         if language and language != "en" and messages[-1].role == "user":
             # A reminder on the newest message only, so the cached prompt prefix stays the same.
             name = _LANGUAGE_NAMES.get(language, language)
             messages[-1] = ChatMessage("user", f"{messages[-1].content}\n\n(Answer in {name}.)")
-        return messages
+        return LLMRequest.of(messages, self.toolbox.schemas, self.options.generation)
 
-    def _user_language(self) -> str | None:
-        for item in reversed(self.conversation.items):
+    def _user_language(self, pending: Item | None) -> str | None:
+        items = [*self.conversation.items, pending] if pending is not None else self.conversation.items
+        for item in reversed(items):
             if item.role == "user" and item.text:
                 return item.language or detect_language(item.text)
         return None
 
-
-
-def _consume_result(task: asyncio.Task[Transcript]) -> None:
-    """A dropped speculative transcription may have failed or been cancelled: that is not an error."""
-    if not task.cancelled():
-        task.exception()

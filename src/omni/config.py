@@ -87,6 +87,9 @@ class SessionSettings(_Section):
     turn_detection: Literal["server_vad", "manual"] = "server_vad"
     interrupt_response: bool = True
     language: str | None = None
+    speculate: bool = True
+    """Transcribe and start the reply's LLM call during a pause that may end the turn (dropped if it does not)."""
+    speculate_after_ms: int = Field(default=100, ge=0)
 
 
 class Settings(BaseSettings):

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator, Sequence
 
 import numpy as np
 import pytest
 
+from omni.aio import closing
 from omni.audio.pacing import feed_in_real_time
 from omni.backends.base import LLM, STT, TTS, VAD, GenerationOptions
-from omni.clock import RealClock
-from omni.events import ReplyAudio, ReplyDone, SessionEvent, SpeechStarted, TranscriptionDone
+from omni.clock import Clock, RealClock
+from omni.events import ReplyAudio, ReplyDone, SessionEvent, SpeechStarted, SpeechStopped, TranscriptionDone
 from omni.session.playout import PacedOutput
 from omni.session.session import Backends, Session, SessionOptions
-from omni.types import AudioChunk
+from omni.session.turns import TurnOptions
+from omni.types import AudioChunk, ChatMessage, LLMEvent, Tool
 from tests import speech
 from tests.wer import wer
 
@@ -101,3 +104,44 @@ async def test_barge_in_on_real_speech_stops_the_answer(llm: LLM, auto_tts: TTS,
     assert session.conversation.get(first.item_id).text == first.heard_text
     transcripts = [e.transcript.text for e in events if isinstance(e, TranscriptionDone)]
     assert len(transcripts) == 2
+
+
+class CallTimes(LLM):
+    """The real LLM, with the moment each chat call began."""
+
+    def __init__(self, inner: LLM, clock: Clock) -> None:
+        self.inner, self.clock = inner, clock
+        self.started: list[float] = []
+        self.count_tokens = inner.count_tokens  # type: ignore[method-assign]
+
+    async def _chat(
+        self, messages: Sequence[ChatMessage], tools: Sequence[Tool], options: GenerationOptions
+    ) -> AsyncIterator[LLMEvent]:
+        self.started.append(self.clock.now())
+        async with closing(self.inner.chat(messages, tools=tools, options=options)) as events:
+            async for event in events:
+                yield event
+
+
+async def test_the_reply_starts_generating_during_the_pause_on_real_speech(
+    llm: LLM, auto_tts: TTS, stt: STT, vad: VAD
+) -> None:
+    clock = RealClock()
+    timed = CallTimes(llm, clock)
+    events: list[SessionEvent] = []
+    output = PacedOutput(clock, sample_rate=24000)
+    # A long silence wait, so the speculative transcript and the LLM call surely start inside it on a busy machine.
+    options = SessionOptions(instructions=INSTRUCTIONS, turn=TurnOptions(silence_duration_ms=1500),
+                             generation=GenerationOptions(temperature=0.0, max_tokens=60), speculate_after_ms=100)
+    session = Session(Backends(llm=timed, tts=auto_tts, stt=stt, vad=vad), options, clock=clock, output=output,
+                      observers=[events.append])
+    question, rate = speech.piper_samples("What is the capital of France?")
+    await feed_in_real_time(session.push_audio, clock, AudioChunk(speech.concat(question, 2.0, sample_rate=rate), rate))
+    await asyncio.wait_for(session.idle(), timeout=60)
+    await session.aclose()
+
+    stopped = next(e for e in events if isinstance(e, SpeechStopped))
+    done = next(e for e in events if isinstance(e, ReplyDone))
+    assert done.status == "completed" and "paris" in done.text.lower()
+    assert len(timed.started) == 1, "the call started in the pause answered the turn"
+    assert timed.started[0] < stopped.at

@@ -49,7 +49,7 @@ def make_harness(
     budget: int = 3000,
     toolbox: ToolBox | None = None,
     output_audio: bool = True,
-    speculative_stt_ms: int | None = 200,
+    speculate_after_ms: int | None = 200,
 ) -> Harness:
     clock = VirtualClock()
     stt = ScriptedSTT(clock, list(transcripts))
@@ -63,7 +63,7 @@ def make_harness(
         generation=GenerationOptions(temperature=0.0),
         context_budget_tokens=budget,
         output_audio=output_audio,
-        speculative_stt_ms=speculative_stt_ms,
+        speculate_after_ms=speculate_after_ms,
     )
     events: list[SessionEvent] = []
     session = Session(

@@ -71,7 +71,7 @@ async def test_full_turn_streams_audio_before_the_llm_finishes() -> None:
 
 async def test_user_who_goes_on_talking_before_the_reply_gets_one_reply_to_both_parts() -> None:
     # without speculative STT the reply to the first part cannot start before the user goes on
-    h = make_harness(["first part", "second part"], ["One answer.", "Unused."], speculative_stt_ms=None)
+    h = make_harness(["first part", "second part"], ["One answer.", "Unused."], speculate_after_ms=None)
     await h.feed(speech(1.0))
     await h.feed(silence(0.55))  # end of turn detected; STT is working
     await h.feed(speech(0.8))  # the user goes on talking before any reply started

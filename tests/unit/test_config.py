@@ -12,6 +12,7 @@ import pytest
 from omni.cli.common import add_global_flags, settings_from
 from omni.config import Settings, load_settings
 from omni.errors import ConfigError
+from omni.session.build import session_options
 
 
 @pytest.fixture(autouse=True)
@@ -135,3 +136,11 @@ def test_unreadable_file_names_the_file(monkeypatch: pytest.MonkeyPatch, tmp_pat
     with pytest.raises(ConfigError, match="cannot read settings") as caught:
         load_settings()
     assert str(path) in str(caught.value)
+
+
+def test_speculation_settings_reach_the_session_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert session_options(load_settings()).speculate_after_ms == 100
+    monkeypatch.setenv("OMNI_SESSION__SPECULATE_AFTER_MS", "250")
+    assert session_options(load_settings()).speculate_after_ms == 250
+    monkeypatch.setenv("OMNI_SESSION__SPECULATE", "false")
+    assert session_options(load_settings()).speculate_after_ms is None

@@ -104,7 +104,7 @@ class SessionOptions:
     generation: GenerationOptions = GenerationOptions()
     context_budget_tokens: int = 3000
     max_tool_rounds: int = 4
-    speculative_stt_ms: int | None = 200
+    speculate_after_ms: int | None = 100
     """Start transcribing once a pause inside speech lasts this long, so the transcript is ready when the
     silence wait confirms the end of the turn, and start the reply's LLM call on it as soon as it is there; the
     work is dropped if the user goes on. None turns it off."""
@@ -219,7 +219,7 @@ class Session:
         pause = self._endpointer.silence_start_ms
         if self._speculation is not None and (pause is None or round(pause) != self._speculation.pause_ms):
             self._drop_speculation()
-        wait = self.options.speculative_stt_ms
+        wait = self.options.speculate_after_ms
         stt = self.backends.stt
         if pause is None or wait is None or stt is None or self._speculation is not None or now_ms - pause < wait:
             return

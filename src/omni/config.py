@@ -92,6 +92,23 @@ class SessionSettings(_Section):
     speculate_after_ms: int = Field(default=100, ge=0)
 
 
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    """Anything other than a loopback address needs at least one API key."""
+    port: int = Field(8000, ge=0, le=65535)
+    api_keys: tuple[str, ...] = ()
+    """When set, every endpoint wants ``Authorization: Bearer KEY`` (JSON list in the environment)."""
+    max_sessions: int = Field(8, ge=1)
+    """Realtime connections open at once."""
+    max_message_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    """Largest WebSocket message or request body."""
+    max_audio_buffer_seconds: float = Field(300.0, gt=0)
+    """Uncommitted input audio a session may hold (manual turns)."""
+    max_session_seconds: float = Field(3600.0, gt=0)
+    idle_timeout_seconds: float = Field(600.0, gt=0)
+    """A Realtime connection with no client message for this long is closed."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="OMNI_", env_nested_delimiter="__", frozen=True, extra="ignore"
@@ -103,6 +120,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     tts: TTSSettings = TTSSettings()
     session: SessionSettings = SessionSettings()
+    server: ServerSettings = ServerSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -18,6 +18,8 @@ class SessionEvent:
 @dataclass(frozen=True, kw_only=True)
 class SpeechStarted(SessionEvent):
     audio_start_ms: int
+    item_id: str
+    """The id the user item of this speech will have once it is committed."""
     """Where speech starts in the input audio, prefix padding included."""
 
 
@@ -67,6 +69,7 @@ class LLMFirstToken(SessionEvent):
 @dataclass(frozen=True, kw_only=True)
 class ReplyTextDelta(SessionEvent):
     reply_id: str
+    item_id: str
     text: str
 
 
@@ -79,6 +82,7 @@ class SpeakableChunk(SessionEvent):
 @dataclass(frozen=True, kw_only=True)
 class ReplyAudio(SessionEvent):
     reply_id: str
+    item_id: str
     chunk: AudioChunk
     first: bool
 

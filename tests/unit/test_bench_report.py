@@ -147,10 +147,10 @@ def test_probe_times_the_first_audible_sample_on_a_paced_player() -> None:
     silent = AudioChunk(np.zeros(50, dtype=np.float32), rate)  # 0.5 s of silence
     voiced = AudioChunk(np.concatenate([np.zeros(20), np.full(30, 0.5)]).astype(np.float32), rate)
     probe(TranscriptionDone(at=9.0, item_id="i", transcript=Transcript(" hi "), seconds=0.1))
-    probe(ReplyAudio(at=10.0, reply_id="r", chunk=silent, first=True))
+    probe(ReplyAudio(at=10.0, reply_id="r", item_id="item", chunk=silent, first=True))
     # Written at 10.1 while the silent chunk still plays until 10.5: it starts at 10.5, its sound 0.2 s later.
-    probe(ReplyAudio(at=10.1, reply_id="r", chunk=voiced, first=False))
-    probe(ReplyAudio(at=20.0, reply_id="r", chunk=voiced, first=False))
+    probe(ReplyAudio(at=10.1, reply_id="r", item_id="item", chunk=voiced, first=False))
+    probe(ReplyAudio(at=20.0, reply_id="r", item_id="item", chunk=voiced, first=False))
     probe(ReplyDone(at=21.0, reply_id="r", item_id="a", status="completed", text=" Hello. ", heard_text="Hello."))
     assert probe.first_sound_at == pytest.approx(10.7)
     assert (probe.transcript, probe.reply, probe.errors) == ("hi", "Hello.", [])

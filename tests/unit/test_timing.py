@@ -25,16 +25,17 @@ AUDIO = AudioChunk(np.zeros(240, dtype=np.float32), 24000)
 
 def spoken_turn(reply: str = "r1", *, stopped: float = 3.0, audio_end_ms: int = 2500) -> list[SessionEvent]:
     return [
-        SpeechStarted(at=1.0, audio_start_ms=700),
+        SpeechStarted(at=1.0, audio_start_ms=700, item_id="item"),
         SpeechStopped(at=stopped, audio_end_ms=audio_end_ms),
         TranscriptionDone(at=stopped + 0.4, item_id="u1", transcript=Transcript("hi"), seconds=0.4),
         ReplyStarted(at=stopped + 0.5, reply_id=reply, item_id="a1"),
         LLMFirstToken(at=stopped + 0.8, reply_id=reply),
         SpeakableChunk(at=stopped + 1.0, reply_id=reply, text="Hello there."),
-        ReplyAudio(at=stopped + 1.25, reply_id=reply, chunk=AUDIO, first=True),
+        ReplyAudio(at=stopped + 1.25, reply_id=reply, item_id="item", chunk=AUDIO, first=True),
         SpeakableChunk(at=stopped + 1.5, reply_id=reply, text="How are you?"),
-        ReplyAudio(at=stopped + 1.6, reply_id=reply, chunk=AUDIO, first=False),
-        ReplyAudio(at=stopped + 1.9, reply_id=reply, chunk=AUDIO, first=True),  # a later segment's first audio
+        ReplyAudio(at=stopped + 1.6, reply_id=reply, item_id="item", chunk=AUDIO, first=False),
+        # a later segment's first audio
+        ReplyAudio(at=stopped + 1.9, reply_id=reply, item_id="item", chunk=AUDIO, first=True),
     ]
 
 
@@ -75,7 +76,7 @@ def test_typed_turn_counts_from_the_reply_start_and_shows_unknown_stages_as_dash
     events: list[SessionEvent] = [
         ReplyStarted(at=10.0, reply_id="r", item_id="a"),
         SpeakableChunk(at=10.5, reply_id="r", text="Hi."),
-        ReplyAudio(at=10.7, reply_id="r", chunk=AUDIO, first=True),
+        ReplyAudio(at=10.7, reply_id="r", item_id="item", chunk=AUDIO, first=True),
     ]
     timing = observe(events, stream_start=0.0).turns[0]
     assert astuple(timing) == (None, None, None, pytest.approx(0.2), pytest.approx(0.7))
@@ -104,7 +105,7 @@ def test_a_reply_after_a_spoken_turn_does_not_repeat_that_turns_stages() -> None
         ReplyStarted(at=30.0, reply_id="r2", item_id="a2"),
         LLMFirstToken(at=30.1, reply_id="r2"),
         SpeakableChunk(at=30.3, reply_id="r2", text="Done."),
-        ReplyAudio(at=30.4, reply_id="r2", chunk=AUDIO, first=True),
+        ReplyAudio(at=30.4, reply_id="r2", item_id="item", chunk=AUDIO, first=True),
     ]
     observer = observe([*spoken_turn(), *follow_up], stream_start=0.2)
     # endpoint, stt, llm first token, tts first audio, total

@@ -41,6 +41,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
     put("tts", "backend", getattr(args, "tts_backend", None))
     put("tts", "voice", getattr(args, "voice", None))
     put("session", "instructions", getattr(args, "instructions", None))
+    put("server", "host", getattr(args, "host", None))
+    put("server", "port", getattr(args, "port", None))
+    put("server", "api_keys", getattr(args, "api_keys", None))
     flat: dict[str, Any] = dict(overrides)
     if getattr(args, "models_dir", None):
         flat["models_dir"] = args.models_dir

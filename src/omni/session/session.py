@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from omni.aio import closing
@@ -49,7 +49,7 @@ from omni.session.tools import ToolBox
 from omni.session.turns import Endpointer, SpeechEnd, SpeechStart, TurnOptions
 from omni.text.chunking import SpeakableChunker
 from omni.text.language import detect_language
-from omni.types import AudioChunk, ChatMessage, LLMEvent, Samples, ToolCall, Transcript, Usage
+from omni.types import AudioChunk, ChatMessage, LLMEvent, Samples, Tool, ToolCall, Transcript, Usage
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +57,19 @@ _LANGUAGE_NAMES = {"ko": "Korean", "ja": "Japanese", "zh": "Chinese", "en": "Eng
 
 
 @dataclass
+class _Reply:
+    """One reply in progress: its handle, the assistant item it is writing (a new one after each tool round)."""
+
+    handle: SpeechHandle
+    item: Item
+    overrides: ReplyOverrides
+
+
+@dataclass
 class _ReplyStream:
     """What one reply's generation accumulates across LLM calls (tool rounds)."""
 
-    handle: SpeechHandle
+    reply: _Reply
     chunker: SpeakableChunker
     chunks: asyncio.Queue[str | None]
     usage: Usage = Usage(0, 0)
@@ -104,10 +113,27 @@ class SessionOptions:
     generation: GenerationOptions = GenerationOptions()
     context_budget_tokens: int = 3000
     max_tool_rounds: int = 4
+    tools: tuple[Tool, ...] = ()
+    """Tools the client runs: the model may call them; the calls end the reply and are left to the client."""
     speculate_after_ms: int | None = 100
     """Start transcribing once a pause inside speech lasts this long, so the transcript is ready when the
     silence wait confirms the end of the turn, and start the reply's LLM call on it as soon as it is there; the
     work is dropped if the user goes on. None turns it off."""
+
+
+@dataclass(frozen=True)
+class ReplyOverrides:
+    """What one reply may change (the Realtime API's ``response.create``); None keeps the session's setting."""
+
+    instructions: str | None = None
+    output_audio: bool | None = None
+    voice: str | None = None
+    generation: GenerationOptions | None = None
+    tools: tuple[Tool, ...] | None = None
+    out_of_band: bool = False
+    """The reply is not added to the conversation (``conversation: "none"``)."""
+    input: tuple[ChatMessage, ...] | None = None
+    """The messages the reply answers instead of the conversation."""
 
 
 class Session:
@@ -133,6 +159,8 @@ class Session:
         self._input = InputAudio(backends.vad.frame_samples if backends.vad else 512)
         self._speech_start_ms: int | None = None
         self._speech_count = 0  # speech starts so far: a turn whose user went on talking gets no reply of its own
+        self._pending_user_id = new_id("item")  # the id of the user item the current speech will become
+        self._spoken: dict[str, SpeechHandle] = {}  # recent replies with audio, by item id, for truncation
         self._tasks: set[asyncio.Task[None]] = set()
         self._speculation: _Speculation | None = None
 
@@ -162,6 +190,19 @@ class Session:
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
         self.output.clear()
+
+    def configure(self, options: SessionOptions) -> None:
+        """New options from now on (a ``session.update``); turn detection changes apply at once."""
+        if options.turn != self.options.turn or options.turn_detection != self.options.turn_detection:
+            self._endpointer = Endpointer(options.turn)
+            self._drop_speculation()
+            self._speech_start_ms = None
+        self.options = options
+
+    @property
+    def buffered_input_seconds(self) -> float:
+        """Input audio held and not yet committed."""
+        return (self._input.end_ms - self._input.start_ms) / 1000
 
     async def prefill(self) -> None:
         """Let the LLM process the instructions and tools before the first turn needs them."""
@@ -195,7 +236,8 @@ class Session:
     def _on_speech_start(self, audio_start_ms: int) -> None:
         self._speech_start_ms = max(audio_start_ms, self._input.start_ms)
         self._speech_count += 1
-        self.emit(SpeechStarted(at=self.clock.now(), audio_start_ms=self._speech_start_ms))
+        self.emit(SpeechStarted(at=self.clock.now(), audio_start_ms=self._speech_start_ms,
+                                item_id=self._pending_user_id))
         if self.options.interrupt_response and self.current is not None:
             self.current.interrupt()
 
@@ -258,7 +300,8 @@ class Session:
         self, start_ms: int, end_ms: int, *, respond: bool, early: _Speculation | None = None
     ) -> str:
         audio = self._input.take(start_ms, end_ms)
-        item = self.conversation.add(Item(new_id("item"), "user", status="in_progress"))
+        item_id, self._pending_user_id = self._pending_user_id, new_id("item")
+        item = self.conversation.add(Item(item_id, "user", status="in_progress"))
         self.emit(InputCommitted(at=self.clock.now(), item_id=item.id, audio_start_ms=start_ms, audio_end_ms=end_ms))
         self._spawn(self._transcribe(item, audio, respond, self._speech_count, early))
         return item.id
@@ -289,38 +332,75 @@ class Session:
                 self.conversation.delete(item.id)  # noise or a cough: no turn
                 return
             if respond and not (self.options.interrupt_response and speech_count != self._speech_count):
-                await self._begin_reply(None, early_reply)
+                await self._begin_reply(ReplyOverrides(), early_reply)
                 early_reply = None  # the reply owns it now
         finally:
             if early_reply is not None:
                 await early_reply.aclose()
 
-    def add_user_text(self, text: str) -> Item:
-        item = self.conversation.add(Item(new_id("item"), "user", text, language=detect_language(text)))
-        self.emit(ItemAdded(at=self.clock.now(), item_id=item.id, role="user", text=text))
+    def add_user_text(self, text: str, *, after: str | None = None, item_id: str | None = None) -> Item:
+        return self.add_item(Item(item_id or new_id("item"), "user", text, language=detect_language(text)), after)
+
+    def add_tool_result(self, call_id: str, output: str, *, after: str | None = None,
+                        item_id: str | None = None) -> Item:
+        return self.add_item(Item(item_id or new_id("item"), "tool", output, tool_call_id=call_id), after)
+
+    def add_item(self, item: Item, after: str | None = None) -> Item:
+        """Add a finished item (a client's message, a tool result, an earlier assistant turn) to the conversation."""
+        self.conversation.add(item, after=after)
+        self.emit(ItemAdded(at=self.clock.now(), item_id=item.id, role=item.role, text=item.text))
         return item
 
-    def add_tool_result(self, call_id: str, output: str) -> Item:
-        item = self.conversation.add(Item(new_id("item"), "tool", output, tool_call_id=call_id))
-        self.emit(ItemAdded(at=self.clock.now(), item_id=item.id, role="tool", text=output))
+    def add_user_audio(self, chunk: AudioChunk, *, after: str | None = None, item_id: str | None = None) -> Item:
+        """A user message given as audio: added now, its text filled in when transcribed (no reply follows)."""
+        audio = resample(chunk.samples, chunk.sample_rate, 16000) if chunk.sample_rate != 16000 else chunk.samples
+        item = self.conversation.add(Item(item_id or new_id("item"), "user", status="in_progress"), after=after)
+        self.emit(ItemAdded(at=self.clock.now(), item_id=item.id, role="user", text=""))
+        self._spawn(self._transcribe(item, audio, False, self._speech_count, None))
         return item
+
+    def truncate(self, item_id: str, audio_end_ms: int) -> Item:
+        """Cut an assistant item to the text of its first ``audio_end_ms`` of audio (what the client played)."""
+        item = self.conversation.get(item_id)
+        handle = self._spoken.get(item_id)
+        if item.role != "assistant" or handle is None:
+            raise KeyError(item_id)
+        if audio_end_ms > round(handle.audio_seconds * 1000):
+            raise ValueError(f"audio_end_ms {audio_end_ms} is past the item's {handle.audio_seconds * 1000:.0f} ms")
+        return self.conversation.truncate(item_id, handle.heard_text(audio_end_ms / 1000).strip())
 
     # ---- replies ----------------------------------------------------------------------------------------------
 
-    async def create_reply(self, *, output_audio: bool | None = None) -> SpeechHandle:
+    async def create_reply(
+        self, *, output_audio: bool | None = None, overrides: ReplyOverrides | None = None
+    ) -> SpeechHandle:
         """Start a reply to the conversation so far; an active reply is interrupted first."""
-        return await self._begin_reply(output_audio, None)
+        overrides = overrides or ReplyOverrides()
+        if output_audio is not None:
+            overrides = replace(overrides, output_audio=output_audio)
+        return await self._begin_reply(overrides, None)
 
-    async def _begin_reply(self, output_audio: bool | None, early: EarlyStream | None) -> SpeechHandle:
+    async def _begin_reply(self, overrides: ReplyOverrides, early: EarlyStream | None) -> SpeechHandle:
         await self.interrupt()
-        with_audio = (self.options.output_audio if output_audio is None else output_audio) and bool(self.backends.tts)
-        item = self.conversation.add(Item(new_id("item"), "assistant", status="in_progress"))
-        handle = SpeechHandle(new_id("resp"), item.id, with_audio)
+        output_audio = self.options.output_audio if overrides.output_audio is None else overrides.output_audio
+        item = Item(new_id("item"), "assistant", status="in_progress")
+        if not overrides.out_of_band:
+            self.conversation.add(item)
+        handle = SpeechHandle(new_id("resp"), item.id, output_audio and bool(self.backends.tts))
         self.current = handle
         self.output.start_reply()
         self.emit(ReplyStarted(at=self.clock.now(), reply_id=handle.reply_id, item_id=item.id))
-        handle.task = self._spawn(self._reply(handle, early))
+        handle.task = self._spawn(self._reply(_Reply(handle, item, overrides), early))
         return handle
+
+    async def cancel(self) -> bool:
+        """Stop the active reply at a client's request (status ``cancelled``); False when none is active."""
+        handle = self.current
+        if handle is None or handle.done.is_set() or handle.task is None:
+            return False
+        handle.task.cancel()
+        await handle.done.wait()
+        return True
 
     async def interrupt(self) -> None:
         """Stop the active reply (if any) and wait until it has been cut to what was heard."""
@@ -329,12 +409,13 @@ class Session:
             handle.interrupt()
             await handle.done.wait()
 
-    async def _reply(self, handle: SpeechHandle, early: EarlyStream | None) -> None:
+    async def _reply(self, reply: _Reply, early: EarlyStream | None) -> None:
+        handle = reply.handle
         status: ReplyStatus = "completed"
         error: str | None = None
         usage = Usage(0, 0)
         try:
-            usage = await self._generate_and_speak(handle, early)
+            usage = await self._generate_and_speak(reply, early)
             if handle.with_audio:
                 await self.output.wait_done()
         except asyncio.CancelledError:
@@ -348,32 +429,37 @@ class Session:
             if status != "completed":
                 self.output.clear()
             heard = handle.text if status == "completed" else handle.heard_text(self.output.played_seconds())
-            item = self.conversation.get(handle.item_id)
-            item.text = heard.strip()
-            item.status = "completed" if status == "completed" else "incomplete"
+            reply.item.text = heard.strip()
+            reply.item.status = "completed" if status == "completed" else "incomplete"
+            if handle.with_audio:
+                self._remember_spoken(handle)
             handle.done.set()
-            self.emit(ReplyDone(at=self.clock.now(), reply_id=handle.reply_id, item_id=handle.item_id,
-                                status=status, text=handle.text, heard_text=item.text, usage=usage, error=error))
+            self.emit(ReplyDone(at=self.clock.now(), reply_id=handle.reply_id, item_id=reply.item.id,
+                                status=status, text=handle.text, heard_text=reply.item.text, usage=usage,
+                                error=error))
 
-    async def _generate_and_speak(self, handle: SpeechHandle, early: EarlyStream | None) -> Usage:
+    def _remember_spoken(self, handle: SpeechHandle) -> None:
+        self._spoken[handle.item_id] = handle
+        while len(self._spoken) > 32:  # truncation is for recent replies; old handles need not live forever
+            del self._spoken[next(iter(self._spoken))]
+
+    async def _generate_and_speak(self, reply: _Reply, early: EarlyStream | None) -> Usage:
         chunks: asyncio.Queue[str | None] = asyncio.Queue()
         try:
             async with asyncio.TaskGroup() as group:
-                if handle.with_audio:
-                    group.create_task(self._speak(handle, chunks))
+                if reply.handle.with_audio:
+                    group.create_task(self._speak(reply, chunks))
                 try:
-                    return await self._generate(handle, chunks, early)
+                    return await self._generate(reply, chunks, early)
                 finally:
                     chunks.put_nowait(None)
         except ExceptionGroup as failures:
             raise failures.exceptions[0] from failures
 
-    async def _generate(
-        self, handle: SpeechHandle, chunks: asyncio.Queue[str | None], early: EarlyStream | None
-    ) -> Usage:
-        stream = _ReplyStream(handle, SpeakableChunker(), chunks)
+    async def _generate(self, reply: _Reply, chunks: asyncio.Queue[str | None], early: EarlyStream | None) -> Usage:
+        stream = _ReplyStream(reply, SpeakableChunker(), chunks)
         for _ in range(self.options.max_tool_rounds + 1):
-            request = self._request()
+            request = self._request(overrides=reply.overrides)
             if early is not None and early.request == request:
                 events = early.events()  # started during the pause on exactly this prompt
             else:
@@ -387,15 +473,15 @@ class Session:
                     self._on_llm_event(stream, event)
             calls, stream.calls = stream.calls, []
             if not calls or not all(c.name in self.toolbox for c in calls):
-                self.conversation.get(handle.item_id).tool_calls = tuple(calls)
+                reply.item.tool_calls = tuple(calls)
                 break
-            await self._run_tools(handle, calls)
+            await self._run_tools(reply, calls)
         for chunk in stream.chunker.flush():
-            self._queue_speech(handle, chunks, chunk)
+            self._queue_speech(reply.handle, chunks, chunk)
         return stream.usage
 
     def _on_llm_event(self, stream: _ReplyStream, event: LLMEvent) -> None:
-        handle = stream.handle
+        handle = stream.reply.handle
         if isinstance(event, Usage):
             stream.usage = Usage(stream.usage.prompt_tokens + event.prompt_tokens,
                                  stream.usage.completion_tokens + event.completion_tokens)
@@ -407,39 +493,46 @@ class Session:
                 stream.first_token_seen = True
                 self.emit(LLMFirstToken(at=self.clock.now(), reply_id=handle.reply_id))
             handle.text += event.text
-            self.conversation.get(handle.item_id).text = handle.text
-            self.emit(ReplyTextDelta(at=self.clock.now(), reply_id=handle.reply_id, text=event.text))
+            stream.reply.item.text = handle.text
+            self.emit(ReplyTextDelta(at=self.clock.now(), reply_id=handle.reply_id, item_id=handle.item_id,
+                                     text=event.text))
             for chunk in stream.chunker.push(event.text):
                 self._queue_speech(handle, stream.chunks, chunk)
 
-    async def _run_tools(self, handle: SpeechHandle, calls: list[ToolCall]) -> None:
+    async def _run_tools(self, reply: _Reply, calls: list[ToolCall]) -> None:
         """Run local tools, record call and result items, and continue the reply in a new assistant item."""
-        item = self.conversation.get(handle.item_id)
+        handle, item = reply.handle, reply.item
         item.tool_calls, item.status = tuple(calls), "completed"
         for call in calls:
             output = await self.toolbox.run(call)
-            self.conversation.add(Item(new_id("item"), "tool", output, tool_call_id=call.id))
+            if not reply.overrides.out_of_band:
+                self.conversation.add(Item(new_id("item"), "tool", output, tool_call_id=call.id))
             self.emit(ToolCallDone(at=self.clock.now(), reply_id=handle.reply_id, call=call, output=output))
-        follow_up = self.conversation.add(Item(new_id("item"), "assistant", status="in_progress"))
-        handle.item_id = follow_up.id
+        reply.item = Item(new_id("item"), "assistant", status="in_progress")
+        if not reply.overrides.out_of_band:
+            self.conversation.add(reply.item)
+        handle.item_id = reply.item.id
         handle.text = ""
 
     def _queue_speech(self, handle: SpeechHandle, chunks: asyncio.Queue[str | None], text: str) -> None:
         self.emit(SpeakableChunk(at=self.clock.now(), reply_id=handle.reply_id, text=text))
         chunks.put_nowait(text)
 
-    async def _speak(self, handle: SpeechHandle, chunks: asyncio.Queue[str | None]) -> None:
+    async def _speak(self, reply: _Reply, chunks: asyncio.Queue[str | None]) -> None:
         tts = self.backends.tts
         assert tts is not None
+        handle = reply.handle
+        voice = reply.overrides.voice or self.options.voice
         while (text := await chunks.get()) is not None:
             handle.begin_segment(text)
-            async with closing(tts.synthesize(text, voice=self.options.voice)) as audio:
+            async with closing(tts.synthesize(text, voice=voice)) as audio:
                 async for chunk in audio:
                     out = self._for_output(chunk)
                     first = handle.audio_seconds == 0
                     handle.add_audio(out.duration)
                     await self.output.write(out)
-                    self.emit(ReplyAudio(at=self.clock.now(), reply_id=handle.reply_id, chunk=out, first=first))
+                    self.emit(ReplyAudio(at=self.clock.now(), reply_id=handle.reply_id, item_id=handle.item_id,
+                                         chunk=out, first=first))
 
     def _for_output(self, chunk: AudioChunk) -> AudioChunk:
         rate = self.output.sample_rate
@@ -447,20 +540,27 @@ class Session:
             return chunk
         return AudioChunk(resample(chunk.samples, chunk.sample_rate, rate), rate)
 
-    def _request(self, *, pending: Item | None = None) -> LLMRequest:
+    def _request(self, *, pending: Item | None = None, overrides: ReplyOverrides | None = None) -> LLMRequest:
         """The LLM call a reply makes now, or would make once the ``pending`` user item is added."""
-        messages = self.conversation.prompt(
-            self.options.instructions,
-            budget_tokens=self.options.context_budget_tokens,
-            count_tokens=self.backends.llm.count_tokens,
-            extra=[pending.message()] if pending is not None else (),
-        )
+        overrides = overrides or ReplyOverrides()
+        instructions = self.options.instructions if overrides.instructions is None else overrides.instructions
+        if overrides.input is not None:
+            messages = [ChatMessage("system", instructions), *overrides.input]
+        else:
+            messages = self.conversation.prompt(
+                instructions,
+                budget_tokens=self.options.context_budget_tokens,
+                count_tokens=self.backends.llm.count_tokens,
+                extra=[pending.message()] if pending is not None else (),
+            )
         language = self._user_language(pending)
         if language and language != "en" and messages[-1].role == "user":
             # A reminder on the newest message only, so the cached prompt prefix stays the same.
             name = _LANGUAGE_NAMES.get(language, language)
             messages[-1] = ChatMessage("user", f"{messages[-1].content}\n\n(Answer in {name}.)")
-        return LLMRequest.of(messages, self.toolbox.schemas, self.options.generation)
+        tools = self.options.tools if overrides.tools is None else overrides.tools
+        generation = overrides.generation or self.options.generation
+        return LLMRequest.of(messages, [*self.toolbox.schemas, *tools], generation)
 
     def _user_language(self, pending: Item | None) -> str | None:
         items = [*self.conversation.items, pending] if pending is not None else self.conversation.items

@@ -1,0 +1,273 @@
+"""A Realtime session's settings: updated from ``session.update`` (GA or beta shape), shown back in either shape,
+and turned into the engine's :class:`SessionOptions`.
+
+``semantic_vad`` has no semantic model behind it here: its ``eagerness`` picks how long a pause ends a turn
+(low 1200 ms, medium/auto 700 ms, high 350 ms), on the same VAD as ``server_vad``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from omni.backends.base import GenerationOptions
+from omni.server.wire_audio import WireFormat, parse_format
+from omni.session.session import SessionOptions
+from omni.session.turns import TurnOptions
+from omni.types import Tool
+
+OPENAI_VOICES = frozenset({"alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"})
+"""OpenAI's voice names: a client written for OpenAI sends one; they all mean this server's default voice."""
+EAGERNESS_SILENCE_MS = {"low": 1200, "medium": 700, "auto": 700, "high": 350}
+MAX_OUTPUT_TOKENS = 4096
+
+
+class ConfigProblem(ValueError):
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+@dataclass(frozen=True)
+class TurnDetection:
+    type: Literal["server_vad", "semantic_vad"] = "server_vad"
+    threshold: float = 0.5
+    prefix_padding_ms: int = 300
+    silence_duration_ms: int = 500
+    create_response: bool = True
+    interrupt_response: bool = True
+    eagerness: str = "auto"
+    idle_timeout_ms: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        common = {"type": self.type, "create_response": self.create_response,
+                  "interrupt_response": self.interrupt_response}
+        if self.type == "semantic_vad":
+            return {**common, "eagerness": self.eagerness}
+        return {**common, "threshold": self.threshold, "prefix_padding_ms": self.prefix_padding_ms,
+                "silence_duration_ms": self.silence_duration_ms, "idle_timeout_ms": self.idle_timeout_ms}
+
+    def turn_options(self, base: TurnOptions) -> TurnOptions:
+        if self.type == "semantic_vad":
+            return replace(base, silence_duration_ms=EAGERNESS_SILENCE_MS[self.eagerness])
+        return replace(base, threshold=self.threshold, prefix_padding_ms=self.prefix_padding_ms,
+                       silence_duration_ms=self.silence_duration_ms)
+
+
+@dataclass(frozen=True)
+class RealtimeConfig:
+    instructions: str
+    transcription_model: str
+    output_audio: bool = True
+    voice: str = "alloy"
+    speed: float = 1.0
+    input_format: WireFormat = WireFormat()
+    output_format: WireFormat = WireFormat()
+    turn_detection: TurnDetection | None = TurnDetection()
+    transcription: bool = True
+    """Send ``conversation.item.input_audio_transcription.*`` events (the engine transcribes either way: its LLM
+    reads text)."""
+    transcription_language: str | None = None
+    tools: tuple[Tool, ...] = ()
+    tool_choice: str = "auto"
+    temperature: float = 0.8
+    max_output_tokens: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Accepted fields with no effect here (tracing, truncation, noise_reduction, ...), echoed back."""
+
+    # ---- updates ----------------------------------------------------------------------------------------------
+
+    def updated_ga(self, session: dict[str, Any]) -> RealtimeConfig:
+        """Apply a GA ``session`` object (only the fields it sets)."""
+        config = self._common(session)
+        audio = session.get("audio") or {}
+        audio_in, audio_out = audio.get("input") or {}, audio.get("output") or {}
+        changes: dict[str, Any] = {}
+        if "output_modalities" in session:
+            changes["output_audio"] = _output_audio(session["output_modalities"], "session.output_modalities")
+        if "format" in audio_in:
+            changes["input_format"] = _format(audio_in["format"], "session.audio.input.format")
+        if "format" in audio_out:
+            changes["output_format"] = _format(audio_out["format"], "session.audio.output.format")
+        if "voice" in audio_out:
+            changes["voice"] = _voice(audio_out["voice"])
+        if "speed" in audio_out and audio_out["speed"] is not None:
+            changes["speed"] = float(audio_out["speed"])
+        if "turn_detection" in audio_in:
+            changes["turn_detection"] = _turn_detection(audio_in["turn_detection"], config.turn_detection)
+        if "transcription" in audio_in:
+            changes.update(_transcription(audio_in["transcription"], config))
+        for name in ("tracing", "truncation", "include", "prompt"):
+            if name in session:
+                changes["extra"] = {**config.extra, name: session[name]}
+        if "noise_reduction" in audio_in:
+            changes["extra"] = {**changes.get("extra", config.extra), "noise_reduction": audio_in["noise_reduction"]}
+        if "max_output_tokens" in session:
+            changes["max_output_tokens"] = max_tokens(session["max_output_tokens"], "session.max_output_tokens")
+        return replace(config, **changes)
+
+    def updated_beta(self, session: dict[str, Any]) -> RealtimeConfig:
+        """Apply a beta (``OpenAI-Beta: realtime=v1``) ``session`` object."""
+        config = self._common(session)
+        changes: dict[str, Any] = {}
+        if "modalities" in session:
+            changes["output_audio"] = "audio" in (session["modalities"] or [])
+        if "input_audio_format" in session:
+            changes["input_format"] = _format(session["input_audio_format"], "session.input_audio_format")
+        if "output_audio_format" in session:
+            changes["output_format"] = _format(session["output_audio_format"], "session.output_audio_format")
+        if "voice" in session:
+            changes["voice"] = _voice(session["voice"])
+        if "turn_detection" in session:
+            changes["turn_detection"] = _turn_detection(session["turn_detection"], config.turn_detection)
+        if "input_audio_transcription" in session:
+            changes.update(_transcription(session["input_audio_transcription"], config))
+        if "max_response_output_tokens" in session:
+            changes["max_output_tokens"] = max_tokens(session["max_response_output_tokens"],
+                                                      "session.max_response_output_tokens")
+        return replace(config, **changes)
+
+    def _common(self, session: dict[str, Any]) -> RealtimeConfig:
+        changes: dict[str, Any] = {}
+        if session.get("instructions") is not None:
+            changes["instructions"] = session["instructions"]
+        if "tools" in session:
+            changes["tools"] = parse_tools(session["tools"] or [], "session.tools")
+        if "tool_choice" in session:
+            changes["tool_choice"] = parse_tool_choice(session["tool_choice"], "session.tool_choice")
+        if session.get("temperature") is not None:
+            changes["temperature"] = float(session["temperature"])
+        return replace(self, **changes)
+
+    # ---- views --------------------------------------------------------------------------------------------------
+
+    def as_ga(self, session_id: str, model: str) -> dict[str, Any]:
+        transcription = ({"model": self.transcription_model, "language": self.transcription_language}
+                         if self.transcription else None)
+        return {
+            "type": "realtime", "object": "realtime.session", "id": session_id, "model": model,
+            "output_modalities": ["audio"] if self.output_audio else ["text"],
+            "instructions": self.instructions,
+            "tools": [tool_dict(t) for t in self.tools], "tool_choice": self.tool_choice,
+            "max_output_tokens": self.max_output_tokens or "inf",
+            "audio": {
+                "input": {"format": self.input_format.as_dict(), "transcription": transcription,
+                          "turn_detection": self.turn_detection.as_dict() if self.turn_detection else None,
+                          "noise_reduction": self.extra.get("noise_reduction")},
+                "output": {"format": self.output_format.as_dict(), "voice": self.voice, "speed": self.speed},
+            },
+            "tracing": self.extra.get("tracing"), "truncation": self.extra.get("truncation", "auto"),
+            "include": self.extra.get("include"), "prompt": self.extra.get("prompt"),
+        }
+
+    def as_beta(self, session_id: str, model: str) -> dict[str, Any]:
+        return {
+            "id": session_id, "object": "realtime.session", "model": model,
+            "modalities": ["audio", "text"] if self.output_audio else ["text"],
+            "instructions": self.instructions, "voice": self.voice,
+            "input_audio_format": self.input_format.beta_name, "output_audio_format": self.output_format.beta_name,
+            "input_audio_transcription": ({"model": self.transcription_model, "language": self.transcription_language}
+                                          if self.transcription else None),
+            "turn_detection": self.turn_detection.as_dict() if self.turn_detection else None,
+            "tools": [tool_dict(t) for t in self.tools], "tool_choice": self.tool_choice,
+            "temperature": self.temperature, "max_response_output_tokens": self.max_output_tokens or "inf",
+        }
+
+    def session_options(self, base: SessionOptions) -> SessionOptions:
+        detection = self.turn_detection
+        return replace(
+            base,
+            instructions=self.instructions,
+            turn_detection="server_vad" if detection else "manual",
+            turn=detection.turn_options(base.turn) if detection else base.turn,
+            create_response=detection.create_response if detection else False,
+            interrupt_response=detection.interrupt_response if detection else True,
+            output_audio=self.output_audio,
+            language=self.transcription_language or base.language,
+            voice=None if self.voice in OPENAI_VOICES else self.voice,
+            generation=self.generation(base.generation),
+            tools=self.tools,
+        )
+
+    def generation(self, base: GenerationOptions) -> GenerationOptions:
+        return replace(base, temperature=self.temperature, tool_choice=self.tool_choice,
+                       max_tokens=self.max_output_tokens or base.max_tokens)
+
+
+# ---- field parsers (each raises ConfigProblem naming the field) ----------------------------------------------------
+
+
+def _format(value: object, param: str) -> WireFormat:
+    try:
+        return parse_format(value)
+    except ValueError as exc:
+        raise ConfigProblem(param, str(exc)) from exc
+
+
+def _output_audio(modalities: object, param: str) -> bool:
+    if modalities not in (["audio"], ["text"]):
+        raise ConfigProblem(param, f"{param} must be [\"audio\"] (audio with its transcript) or [\"text\"]")
+    return modalities == ["audio"]
+
+
+def _voice(value: object) -> str:
+    if isinstance(value, dict):
+        return str(value.get("id", "alloy"))
+    return str(value)
+
+
+def _turn_detection(value: object, current: TurnDetection | None) -> TurnDetection | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or value.get("type") not in ("server_vad", "semantic_vad"):
+        raise ConfigProblem("turn_detection", "turn_detection.type must be server_vad or semantic_vad (or null)")
+    base = current if current is not None and current.type == value["type"] else TurnDetection(type=value["type"])
+    fields = {k: v for k, v in value.items() if k in TurnDetection.__dataclass_fields__ and v is not None}
+    detection = replace(base, **fields)
+    if not 0.0 <= detection.threshold <= 1.0:
+        raise ConfigProblem("turn_detection.threshold", "turn_detection.threshold must be between 0 and 1")
+    if detection.silence_duration_ms < 0 or detection.prefix_padding_ms < 0:
+        raise ConfigProblem("turn_detection", "turn_detection durations must not be negative")
+    if detection.eagerness not in EAGERNESS_SILENCE_MS:
+        raise ConfigProblem("turn_detection.eagerness", "eagerness must be low, medium, high or auto")
+    return detection
+
+
+def _transcription(value: object, config: RealtimeConfig) -> dict[str, Any]:
+    if value is None:
+        return {"transcription": False}
+    if not isinstance(value, dict):
+        raise ConfigProblem("transcription", "transcription must be an object or null")
+    return {"transcription": True, "transcription_language": value.get("language") or None}
+
+
+def max_tokens(value: object, param: str) -> int | None:
+    if value == "inf" or value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_OUTPUT_TOKENS:
+        return value
+    raise ConfigProblem(param, f"{param} must be an integer from 1 to {MAX_OUTPUT_TOKENS}, or \"inf\"")
+
+
+def parse_tools(tools: object, param: str) -> tuple[Tool, ...]:
+    if not isinstance(tools, list):
+        raise ConfigProblem(param, f"{param} must be a list")
+    parsed = []
+    for index, tool in enumerate(tools):
+        if not isinstance(tool, dict) or tool.get("type", "function") != "function" or not tool.get("name"):
+            raise ConfigProblem(f"{param}[{index}]", "only function tools with a name are supported")
+        parameters = tool.get("parameters") or {"type": "object", "properties": {}}
+        parsed.append(Tool(str(tool["name"]), str(tool.get("description") or ""), dict(parameters)))
+    return tuple(parsed)
+
+
+def parse_tool_choice(value: object, param: str) -> str:
+    if value in ("auto", "none", "required"):
+        return str(value)
+    if isinstance(value, dict) and value.get("type") == "function" and value.get("name"):
+        return str(value["name"])
+    raise ConfigProblem(param, f"{param} must be auto, none, required or a function")
+
+
+def tool_dict(tool: Tool) -> dict[str, Any]:
+    return {"type": "function", "name": tool.name, "description": tool.description, "parameters": tool.parameters}

@@ -1,0 +1,59 @@
+"""Conversation items as the Realtime API shows them, from the engine's items, in the GA or the beta shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omni.session.context import Item
+from omni.types import ChatMessage, ToolCall
+
+
+def item_view(item: Item, *, audio: bool, beta: bool) -> dict[str, Any]:
+    """``audio``: a user item that came as audio, or an assistant item that was spoken."""
+    status = "completed" if item.status == "completed" else "incomplete" if item.status == "incomplete" \
+        else "in_progress"
+    base: dict[str, Any] = {"id": item.id, "object": "realtime.item", "status": status}
+    if item.role == "tool":
+        return {**base, "type": "function_call_output", "call_id": item.tool_call_id or "", "output": item.text}
+    if item.role == "user":
+        part = ({"type": "input_audio", "transcript": item.text or None} if audio
+                else {"type": "input_text", "text": item.text})
+    elif item.role == "system":
+        part = {"type": "input_text", "text": item.text}
+    elif audio:
+        part = {"type": "audio" if beta else "output_audio", "transcript": item.text}
+    else:
+        part = {"type": "text" if beta else "output_text", "text": item.text}
+    return {**base, "type": "message", "role": item.role, "content": [part]}
+
+
+def function_call_view(item_id: str, call: ToolCall, status: str) -> dict[str, Any]:
+    return {"id": item_id, "object": "realtime.item", "type": "function_call", "status": status,
+            "name": call.name, "call_id": call.id, "arguments": call.arguments}
+
+
+def message_text(content: list[dict[str, Any]]) -> str:
+    """The text of a client message's content parts; an image becomes a note that it cannot be seen yet."""
+    texts = []
+    for part in content:
+        kind = part.get("type")
+        if kind in ("input_text", "text", "output_text"):
+            texts.append(str(part.get("text") or ""))
+        elif kind in ("input_audio", "audio", "output_audio") and part.get("transcript"):
+            texts.append(str(part["transcript"]))
+        elif kind == "input_image":
+            texts.append("(The user attached an image; you cannot see images, so say so if it matters.)")
+    return "\n".join(t for t in texts if t)
+
+
+def input_messages(items: list[dict[str, Any]]) -> tuple[ChatMessage, ...]:
+    """A ``response.create`` ``input`` list (messages and function call outputs) as chat messages."""
+    messages = []
+    for entry in items:
+        if entry.get("type") == "function_call_output":
+            messages.append(ChatMessage("tool", str(entry.get("output", "")), tool_call_id=entry.get("call_id")))
+        elif entry.get("type", "message") == "message":
+            role = entry.get("role", "user")
+            messages.append(ChatMessage(role if role in ("system", "user", "assistant") else "user",
+                                        message_text(entry.get("content") or [])))
+    return tuple(messages)

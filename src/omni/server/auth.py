@@ -10,7 +10,7 @@ import hmac
 from collections.abc import Sequence
 
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from omni.server.api_errors import error_response
 
@@ -63,16 +63,10 @@ class RequireKey:
         if scope["type"] == "http":
             await response(scope, receive, send)
             return
-        # A refused WebSocket handshake answers with an HTTP response (the ASGI denial-response extension).
+        # A refused WebSocket handshake answers with an HTTP response (the ASGI denial-response extension;
+        # Starlette's response sends the websocket.http.* messages for a websocket scope).
         if "websocket.http.response" in scope.get("extensions", {}):
             await receive()  # websocket.connect
-            await response(scope, receive, _as_denial(send))
+            await response(scope, receive, send)
         else:
             await send({"type": "websocket.close", "code": 1008, "reason": message})
-
-
-def _as_denial(send: Send) -> Send:
-    async def denial(message: Message) -> None:
-        await send({**message, "type": message["type"].replace("http.", "websocket.http.", 1)})
-
-    return denial

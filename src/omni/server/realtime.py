@@ -531,12 +531,14 @@ class RealtimeProtocol:
 
     def _message_view(self, response: _Response, item_id: str, text: str, status: str) -> dict[str, Any]:
         return {"id": item_id, "object": "realtime.item", "type": "message", "role": "assistant", "status": status,
-                "content": [self._part(response, text)]}
+                "content": [self._part(response, text, in_item=True)]}
 
-    def _part(self, response: _Response, text: str) -> dict[str, Any]:
+    def _part(self, response: _Response, text: str, *, in_item: bool = False) -> dict[str, Any]:
+        """A content part: ``audio``/``text`` in content_part events; inside a GA item, ``output_audio``/...."""
+        prefix = "output_" if in_item and not self.beta else ""
         if response.output_audio:
-            return {"type": "audio" if self.beta else "output_audio", "transcript": text}
-        return {"type": "text" if self.beta else "output_text", "text": text}
+            return {"type": f"{prefix}audio", "transcript": text}
+        return {"type": f"{prefix}text", "text": text}
 
     def _where(self, response: _Response) -> dict[str, Any]:
         return {"response_id": response.id, "item_id": response.message_id, "output_index": len(response.output) - 1,

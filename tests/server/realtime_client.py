@@ -71,6 +71,18 @@ class Wire:
                              "audio": base64.b64encode(pcm[start:start + step]).decode()})
 
 
+    async def stream_audio(self, samples: Samples, rate: int) -> None:
+        """Send audio as a microphone would: 20 ms pieces, each when its last sample has been spoken."""
+        pcm = float_to_pcm16(resample(samples, rate, 24000))
+        step = 480 * 2  # 20 ms of 24 kHz 16-bit samples
+        loop = asyncio.get_running_loop()
+        begin = loop.time()
+        for index, start in enumerate(range(0, len(pcm), step)):
+            await asyncio.sleep(max(0.0, begin + (index + 1) * 0.02 - loop.time()))
+            await self.send({"type": "input_audio_buffer.append",
+                             "audio": base64.b64encode(pcm[start:start + step]).decode()})
+
+
 @asynccontextmanager
 async def realtime(
     base_url: str, *, beta: bool = False, api_key: str = "unused", model: str = "omni-realtime"

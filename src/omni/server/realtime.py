@@ -45,7 +45,7 @@ from omni.server.realtime_config import (
 from omni.server.realtime_items import function_call_view, input_messages, item_view, message_text
 from omni.session.context import Item, new_id
 from omni.session.session import ReplyOverrides, Session, SessionOptions
-from omni.types import ToolCall
+from omni.types import AudioChunk, ToolCall
 
 ServerEvent = dict[str, Any]
 
@@ -77,6 +77,7 @@ _BETA_NAMES = {
     "conversation.item.added": "conversation.item.created",
 }
 
+AUDIO_DELTA_SECONDS = 0.2
 _event_ids = itertools.count(1)
 
 
@@ -393,8 +394,12 @@ class RealtimeProtocol:
             response = self._responses[event.reply_id]
             self._open_message(response, event.item_id)
             response.audio_ms += event.chunk.duration * 1000
-            self.send("response.output_audio.delta", **self._where(response),
-                      delta=self.config.output_format.encode(event.chunk))
+            # A sentence of speech arrives at once; small deltas let a client's player start and cut cleanly.
+            step = round(AUDIO_DELTA_SECONDS * event.chunk.sample_rate)
+            for start in range(0, len(event.chunk.samples), step):
+                piece = AudioChunk(event.chunk.samples[start:start + step], event.chunk.sample_rate)
+                self.send("response.output_audio.delta", **self._where(response),
+                          delta=self.config.output_format.encode(piece))
         elif isinstance(event, ToolCallRequested):
             self._function_call(self._responses[event.reply_id], event.call)
         elif isinstance(event, ReplyDone):

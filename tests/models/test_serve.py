@@ -1,0 +1,85 @@
+"""``omni serve`` as a user starts it, on the embedded models, with the official SDK speaking to it: a spoken
+question at real-time pace gets a spoken answer, and the metrics show the session."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+from collections.abc import AsyncIterator
+
+import httpx
+import numpy as np
+import pytest
+import pytest_asyncio
+
+from omni.audio.resample import resample
+from omni.backends.base import STT
+from tests import speech
+from tests.cli.omni_cli import omni_bin
+from tests.server.realtime_client import pcm_audio, realtime
+from tests.wer import wer
+
+pytestmark = pytest.mark.models
+
+QUESTION = "What is the capital of France?"
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def server_url() -> AsyncIterator[str]:
+    process = await asyncio.create_subprocess_exec(
+        str(omni_bin()), "serve", "--port", "0", stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=dict(os.environ),
+    )
+    assert process.stderr is not None
+    lines = []
+    try:
+        while True:
+            line = (await asyncio.wait_for(process.stderr.readline(), 300)).decode()
+            lines.append(line)
+            assert line, f"omni serve exited early: {''.join(lines)}"
+            found = re.search(r"listening on (http://[\d.]+:\d+)", line)
+            if found:
+                break
+        yield found.group(1)
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest = (await asyncio.wait_for(process.stderr.read(), 30)).decode()
+        code = await asyncio.wait_for(process.wait(), 30)
+    assert code in (0, 130) and "Traceback" not in rest, f"Ctrl-C stops the server cleanly: {code} {rest}"
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_spoken_question_over_the_realtime_api_gets_a_spoken_answer(server_url: str, stt: STT) -> None:
+    question, rate = speech.piper_samples(QUESTION)
+    clip = np.concatenate([np.zeros(rate // 2, np.float32), question, np.zeros(rate * 2, np.float32)])
+    async with realtime(server_url) as wire:
+        await wire.send({"type": "session.update", "session": {
+            "type": "realtime", "instructions": "Answer in one complete sentence."}})
+        await wire.until("session.updated")
+        await wire.stream_audio(clip, rate)
+        events = await wire.until("response.done", wait=120)
+    kinds = [e["type"] for e in events]
+    assert "input_audio_buffer.speech_started" in kinds and "input_audio_buffer.speech_stopped" in kinds
+    heard = next(e for e in events if e["type"] == "conversation.item.input_audio_transcription.completed")
+    assert wer(QUESTION, heard["transcript"]) <= 0.2
+    answer = "".join(e["delta"] for e in events if e["type"] == "response.output_audio_transcript.delta")
+    assert "paris" in answer.lower()
+    assert events[-1]["response"]["status"] == "completed"
+    audio = pcm_audio(events)
+    assert len(audio) / 24000 > 0.3
+    spoken = await stt.transcribe(resample(audio, 24000, 16000), language="en")
+    # whisper base hears a lone "Paris." as "Harris" at times: compare whole answers, with a word-error bound
+    assert wer(answer, spoken.text) <= 0.4, (answer, spoken.text)
+
+    # what an operator sees afterwards
+    async with httpx.AsyncClient(base_url=server_url) as client:
+        health = (await client.get("/healthz")).json()
+        metrics = (await client.get("/metrics")).text
+        page = (await client.get("/")).text
+    assert health["status"] == "ok"
+    opened = re.search(r"^omni_realtime_sessions_opened_total (\S+)$", metrics, re.MULTILINE)
+    assert opened is not None and float(opened.group(1)) >= 1
+    assert re.search(r'^omni_stage_seconds_count\{stage="total"\} [1-9]', metrics, re.MULTILINE)
+    assert "/v1/realtime" in page

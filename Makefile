@@ -11,7 +11,7 @@ install-test:
 	./scripts/install.sh --test
 
 run: install
-	$(BIN)/omni chat
+	$(BIN)/omni serve
 
 lint:
 	$(BIN)/ruff check .

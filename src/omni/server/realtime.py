@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -76,6 +77,8 @@ _BETA_NAMES = {
     "response.output_audio_transcript.done": "response.audio_transcript.done",
     "conversation.item.added": "conversation.item.created",
 }
+
+log = logging.getLogger(__name__)
 
 AUDIO_DELTA_SECONDS = 0.2
 _event_ids = itertools.count(1)
@@ -203,6 +206,9 @@ class RealtimeProtocol:
             self.error(f"{kind}: {exc}", code=exc.code, param=exc.param, event_id=event_id)
         except ConfigProblem as exc:
             self.error(f"{kind}: {exc}", code="invalid_value", param=exc.param, event_id=event_id)
+        except Exception:  # a bug of ours must not end the client's session; the log has the traceback
+            log.exception("%s failed", kind)
+            self.error(f"{kind}: internal error", code="internal_error", event_id=event_id, kind="server_error")
 
     async def _session_update(self, data: dict[str, Any]) -> None:
         update = data.get("session") or {}

@@ -1,0 +1,50 @@
+"""Server limits over a real socket: each ends with a clear error event or close code, never a crash."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+import websockets
+
+from tests.fakes.backends import speech
+from tests.server.realtime_client import realtime
+from tests.server.serving import fake_state, serving
+
+
+async def test_a_full_input_buffer_is_refused_until_committed_or_cleared() -> None:
+    async with serving(fake_state(server={"max_audio_buffer_seconds": 1.0})) as url, realtime(url) as wire:
+        await wire.send({"type": "session.update", "session": {
+            "type": "realtime", "audio": {"input": {"turn_detection": None}}}})
+        await wire.until("session.updated")
+        await wire.append_audio(speech(1.5).samples, 16000, piece_seconds=0.5)
+        error = (await wire.until("error"))[-1]["error"]
+        assert error["code"] == "input_audio_buffer_full" and "commit or clear" in error["message"]
+        await wire.send({"type": "input_audio_buffer.clear"})
+        await wire.until("input_audio_buffer.cleared")
+        await wire.append_audio(speech(0.5).samples, 16000)
+        await wire.send({"type": "input_audio_buffer.commit"})
+        assert (await wire.until("input_audio_buffer.committed"))[-1]["type"] == "input_audio_buffer.committed"
+
+
+async def test_a_session_ends_at_its_maximum_length() -> None:
+    async with serving(fake_state(server={"max_session_seconds": 1.0})) as url, realtime(url) as wire:
+        error = (await wire.until("error", wait=5))[-1]["error"]
+        assert error["code"] == "session_expired"
+        with pytest.raises(websockets.ConnectionClosed):
+            await wire.next(wait=5)
+
+
+async def test_a_message_over_the_size_limit_closes_with_1009_and_the_server_goes_on() -> None:
+    async with serving(fake_state(server={"max_message_bytes": 4096})) as url:
+        ws_url = url.replace("http", "ws", 1) + "/v1/realtime"
+        async with websockets.connect(ws_url, max_size=None) as big:
+            await big.recv()  # session.created
+            audio = base64.b64encode(bytes(8000)).decode()
+            await big.send(json.dumps({"type": "input_audio_buffer.append", "audio": audio}))
+            await big.wait_closed()
+            assert big.close_code == 1009
+        async with realtime(url) as wire:  # a new session works
+            await wire.send({"type": "input_audio_buffer.clear"})
+            assert (await wire.until("input_audio_buffer.cleared"))[-1]["type"] == "input_audio_buffer.cleared"

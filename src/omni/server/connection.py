@@ -17,8 +17,9 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from omni.clock import RealClock
-from omni.server.realtime import CLIENT_EVENT_TYPES, RealtimeProtocol, ServerEvent
+from omni.server.realtime import CLIENT_EVENT_TYPES, RealtimeProtocol
 from omni.server.realtime_config import RealtimeConfig
+from omni.server.realtime_events import ServerEvent
 from omni.server.state import ServerState
 from omni.server.wire_output import WireOutput
 from omni.session.build import session_options

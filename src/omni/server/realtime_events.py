@@ -1,0 +1,314 @@
+"""Engine events → Realtime server events: the response lifecycle (items, content parts, deltas, ``response.done``),
+input audio and transcription events, conversation item events, in the connection's dialect."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from omni.events import (
+    InputCleared,
+    InputCommitted,
+    ItemAdded,
+    ReplyAudio,
+    ReplyDone,
+    ReplyStarted,
+    ReplyTextDelta,
+    SessionEvent,
+    SpeechStarted,
+    SpeechStopped,
+    StageError,
+    ToolCallRequested,
+    TranscriptionDone,
+)
+from omni.server.realtime_config import RealtimeConfig
+from omni.server.realtime_items import function_call_view, item_view
+from omni.session.context import Item, new_id
+from omni.session.session import Session
+from omni.types import AudioChunk, ToolCall
+
+ServerEvent = dict[str, Any]
+
+_BETA_NAMES = {
+    "response.output_text.delta": "response.text.delta",
+    "response.output_text.done": "response.text.done",
+    "response.output_audio.delta": "response.audio.delta",
+    "response.output_audio.done": "response.audio.done",
+    "response.output_audio_transcript.delta": "response.audio_transcript.delta",
+    "response.output_audio_transcript.done": "response.audio_transcript.done",
+    "conversation.item.added": "conversation.item.created",
+}
+
+AUDIO_DELTA_SECONDS = 0.2
+_event_ids = itertools.count(1)
+
+
+@dataclass
+class _Response:
+    """What the protocol tracks of one response while it streams."""
+
+    id: str
+    output_audio: bool
+    in_conversation: bool
+    metadata: Any = None
+    max_output_tokens: int | None = None
+    message_id: str | None = None
+    """The assistant message item open now (created at its first text or audio)."""
+    output: list[dict[str, Any]] = field(default_factory=list)
+    audio_ms: float = 0.0
+
+
+@dataclass
+class Requested:
+    """What a ``response.create`` asked for, waiting for the engine's ReplyStarted."""
+
+    output_audio: bool
+    in_conversation: bool
+    metadata: Any
+    max_output_tokens: int | None
+
+
+class ServerEvents:
+    """Sends server events for one connection; :meth:`on_event` is the session observer."""
+
+    def __init__(self, session: Session, send: Callable[[ServerEvent], None], *, beta: bool,
+                 config: Callable[[], RealtimeConfig]) -> None:
+        self.session = session
+        self.send_raw = send
+        self.beta = beta
+        self.current_config = config
+        self._responses: dict[str, _Response] = {}
+        self._requested: Requested | None = None
+        self._speech_item: str | None = None
+        self.audio_items: set[str] = set()
+        """User items that came as audio and assistant items that were spoken."""
+
+    @property
+    def config(self) -> RealtimeConfig:
+        return self.current_config()
+
+    def send(self, kind: str, **fields: Any) -> None:
+        name = _BETA_NAMES.get(kind, kind) if self.beta else kind
+        self.send_raw({"type": name, "event_id": f"event_{next(_event_ids):08d}", **fields})
+
+    def error(self, message: str, *, code: str, param: str | None = None, event_id: str | None = None,
+              kind: str = "invalid_request_error") -> None:
+        self.send("error", error={"type": kind, "code": code, "message": message, "param": param,
+                                  "event_id": event_id})
+
+    def expect(self, requested: Requested) -> None:
+        """The next reply the engine starts is this ``response.create``'s."""
+        self._requested = requested
+
+    def has_item(self, item_id: str) -> bool:
+        return any(item.id == item_id for item in self.session.conversation.items)
+
+    def view(self, item: Item) -> dict[str, Any]:
+        return item_view(item, audio=item.id in self.audio_items, beta=self.beta)
+
+    def _previous_id(self, item_id: str) -> str | None:
+        ids = [item.id for item in self.session.conversation.items]
+        index = ids.index(item_id) if item_id in ids else len(ids)
+        return ids[index - 1] if index > 0 else None
+
+    def on_event(self, event: SessionEvent) -> None:
+        if isinstance(event, SpeechStarted):
+            self._speech_item = event.item_id
+            self.send("input_audio_buffer.speech_started", audio_start_ms=event.audio_start_ms,
+                      item_id=event.item_id)
+        elif isinstance(event, SpeechStopped):
+            self.send("input_audio_buffer.speech_stopped", audio_end_ms=event.audio_end_ms,
+                      item_id=self._speech_item or "")
+        elif isinstance(event, InputCommitted):
+            self.audio_items.add(event.item_id)
+            previous = self._previous_id(event.item_id)
+            self.send("input_audio_buffer.committed", previous_item_id=previous, item_id=event.item_id)
+            self._item_added(event.item_id)
+        elif isinstance(event, InputCleared):
+            self.send("input_audio_buffer.cleared")
+        elif isinstance(event, TranscriptionDone):
+            self._transcribed(event)
+        elif isinstance(event, ItemAdded):
+            self._item_added(event.item_id, done=event.role != "user" or event.item_id not in self.audio_items)
+        elif isinstance(event, ReplyStarted):
+            self._response_started(event)
+        elif isinstance(event, ReplyTextDelta):
+            response = self._responses[event.reply_id]
+            self._open_message(response, event.item_id)
+            kind = "response.output_audio_transcript.delta" if response.output_audio else "response.output_text.delta"
+            self.send(kind, **self._where(response), delta=event.text)
+        elif isinstance(event, ReplyAudio):
+            response = self._responses[event.reply_id]
+            self._open_message(response, event.item_id)
+            response.audio_ms += event.chunk.duration * 1000
+            # A sentence of speech arrives at once; small deltas let a client's player start and cut cleanly.
+            step = round(AUDIO_DELTA_SECONDS * event.chunk.sample_rate)
+            for start in range(0, len(event.chunk.samples), step):
+                piece = AudioChunk(event.chunk.samples[start:start + step], event.chunk.sample_rate)
+                self.send("response.output_audio.delta", **self._where(response),
+                          delta=self.config.output_format.encode(piece))
+        elif isinstance(event, ToolCallRequested):
+            self._function_call(self._responses[event.reply_id], event.call)
+        elif isinstance(event, ReplyDone):
+            self._response_done(event)
+        elif isinstance(event, StageError):
+            self.error(f"{event.stage} failed: {event.message}", code=f"{event.stage}_failed", kind="server_error")
+
+    def _item_added(self, item_id: str, *, done: bool = False) -> None:
+        try:
+            item = self.session.conversation.get(item_id)
+        except KeyError:
+            return
+        self.send("conversation.item.added", previous_item_id=self._previous_id(item_id), item=self.view(item))
+        if done and not self.beta:
+            self.send("conversation.item.done", previous_item_id=self._previous_id(item_id), item=self.view(item))
+
+    def _transcribed(self, event: TranscriptionDone) -> None:
+        text = event.transcript.text.strip()
+        if self.config.transcription:
+            if text:
+                self.send("conversation.item.input_audio_transcription.delta", item_id=event.item_id,
+                          content_index=0, delta=text)
+            self.send("conversation.item.input_audio_transcription.completed", item_id=event.item_id,
+                      content_index=0, transcript=text,
+                      usage={"type": "duration", "seconds": round(event.seconds, 3)})
+        if not self.has_item(event.item_id):
+            self.send("conversation.item.deleted", item_id=event.item_id)  # nothing was said: no turn
+        elif not self.beta:
+            item = self.session.conversation.get(event.item_id)
+            self.send("conversation.item.done", previous_item_id=self._previous_id(item.id), item=self.view(item))
+
+    def _response_started(self, event: ReplyStarted) -> None:
+        requested, self._requested = self._requested, None
+        if requested is None:  # a reply the engine started itself, at the end of a turn
+            requested = Requested(self.session.options.output_audio and self.session.backends.tts is not None,
+                                   True, None, self.config.max_output_tokens)
+        response = _Response(event.reply_id, requested.output_audio, requested.in_conversation,
+                             requested.metadata, requested.max_output_tokens)
+        self._responses[event.reply_id] = response
+        self.send("response.created", response=self._response_view(response, "in_progress"))
+
+    def _open_message(self, response: _Response, item_id: str) -> None:
+        if response.message_id == item_id:
+            return
+        self._close_message(response, "completed")
+        response.message_id = item_id
+        if response.output_audio:
+            self.audio_items.add(item_id)
+        item = self._message_view(response, item_id, "", "in_progress")
+        item["content"] = []
+        response.output.append(item)
+        self.send("response.output_item.added", response_id=response.id, output_index=len(response.output) - 1,
+                  item=item)
+        if response.in_conversation:
+            self.send("conversation.item.added", previous_item_id=self._previous_id(item_id), item=item)
+        self.send("response.content_part.added", **self._where(response), part=self._part(response, ""))
+
+    def _close_message(self, response: _Response, status: str, text: str | None = None) -> None:
+        item_id = response.message_id
+        if item_id is None:
+            return
+        response.message_id = None
+        if text is None:
+            text = self._message_text(item_id)
+        where = {"response_id": response.id, "item_id": item_id, "output_index": len(response.output) - 1,
+                 "content_index": 0}
+        if response.output_audio:
+            self.send("response.output_audio.done", **where)
+            self.send("response.output_audio_transcript.done", **where, transcript=text)
+        else:
+            self.send("response.output_text.done", **where, text=text)
+        self.send("response.content_part.done", **where, part=self._part(response, text))
+        item = self._message_view(response, item_id, text, status)
+        response.output[-1] = item
+        self.send("response.output_item.done", response_id=response.id, output_index=len(response.output) - 1,
+                  item=item)
+        if response.in_conversation and not self.beta:
+            self.send("conversation.item.done", previous_item_id=self._previous_id(item_id), item=item)
+
+    def _message_text(self, item_id: str) -> str:
+        try:
+            return self.session.conversation.get(item_id).text
+        except KeyError:
+            current = self.session.current
+            return current.text if current is not None and current.item_id == item_id else ""
+
+    def _function_call(self, response: _Response, call: ToolCall) -> None:
+        self._close_message(response, "completed")
+        item_id = new_id("item")
+        added = function_call_view(item_id, replace(call, arguments=""), "in_progress")
+        response.output.append(added)
+        index = len(response.output) - 1
+        self.send("response.output_item.added", response_id=response.id, output_index=index, item=added)
+        where = {"response_id": response.id, "item_id": item_id, "output_index": index, "call_id": call.id}
+        self.send("response.function_call_arguments.delta", **where, delta=call.arguments)
+        self.send("response.function_call_arguments.done", **where, name=call.name, arguments=call.arguments)
+        done = function_call_view(item_id, call, "completed")
+        response.output[index] = done
+        self.send("response.output_item.done", response_id=response.id, output_index=index, item=done)
+
+    def _response_done(self, event: ReplyDone) -> None:
+        response = self._responses.pop(event.reply_id, None)
+        if response is None:
+            return
+        ended = "completed" if event.status == "completed" else "incomplete"
+        self._close_message(response, ended, event.heard_text if response.output_audio else event.text)
+        status, details = _status(event, response)
+        view = self._response_view(response, status, details)
+        usage = event.usage
+        if usage is not None:
+            view["usage"] = {
+                "total_tokens": usage.prompt_tokens + usage.completion_tokens,
+                "input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens,
+                "input_token_details": {"text_tokens": usage.prompt_tokens, "audio_tokens": 0, "cached_tokens": 0},
+                "output_token_details": {"text_tokens": usage.completion_tokens, "audio_tokens": 0},
+            }
+        self.send("response.done", response=view)
+
+    def _response_view(self, response: _Response, status: str, details: dict[str, Any] | None = None
+                       ) -> dict[str, Any]:
+        modalities = ["audio"] if response.output_audio else ["text"]
+        view: dict[str, Any] = {
+            "id": response.id, "object": "realtime.response", "status": status, "status_details": details,
+            "output": list(response.output), "metadata": response.metadata, "usage": None,
+            "conversation_id": "auto" if response.in_conversation else None,
+            "max_output_tokens": response.max_output_tokens or "inf",
+        }
+        if self.beta:
+            view["modalities"] = ["audio", "text"] if response.output_audio else ["text"]
+        else:
+            view["output_modalities"] = modalities
+            view["audio"] = {"output": {"format": self.config.output_format.as_dict(), "voice": self.config.voice}}
+        return view
+
+    def _message_view(self, response: _Response, item_id: str, text: str, status: str) -> dict[str, Any]:
+        return {"id": item_id, "object": "realtime.item", "type": "message", "role": "assistant", "status": status,
+                "content": [self._part(response, text, in_item=True)]}
+
+    def _part(self, response: _Response, text: str, *, in_item: bool = False) -> dict[str, Any]:
+        """A content part: ``audio``/``text`` in content_part events; inside a GA item, ``output_audio``/...."""
+        prefix = "output_" if in_item and not self.beta else ""
+        if response.output_audio:
+            return {"type": f"{prefix}audio", "transcript": text}
+        return {"type": f"{prefix}text", "text": text}
+
+    def _where(self, response: _Response) -> dict[str, Any]:
+        return {"response_id": response.id, "item_id": response.message_id, "output_index": len(response.output) - 1,
+                "content_index": 0}
+
+
+def _status(event: ReplyDone, response: _Response) -> tuple[str, dict[str, Any] | None]:
+    if event.status == "completed":
+        usage = event.usage
+        limit = response.max_output_tokens
+        if limit is not None and usage is not None and usage.completion_tokens >= limit:
+            return "incomplete", {"type": "incomplete", "reason": "max_output_tokens"}
+        return "completed", None
+    if event.status == "interrupted":
+        return "cancelled", {"type": "cancelled", "reason": "turn_detected"}
+    if event.status == "cancelled":
+        return "cancelled", {"type": "cancelled", "reason": "client_cancelled"}
+    return "failed", {"type": "failed", "error": {"type": "server_error", "code": "reply_failed",
+                                                  "message": event.error or "the reply failed"}}

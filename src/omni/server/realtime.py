@@ -3,8 +3,9 @@
 One :class:`RealtimeProtocol` per connection. :meth:`receive` takes one client message (JSON text), validates it
 with the ``openai`` package's own event model for its type, and drives the :class:`Session`; its
 :class:`ServerEvents` (``realtime_events.py``) observes the session and turns engine events into server events.
-The socket code (``connection.py``) only moves the text. A connection speaks the GA dialect, or the beta one (``OpenAI-Beta: realtime=v1``): the beta names
-(``response.audio.delta``, ``conversation.item.created``, ...) and session shape are used both ways.
+The socket code (``connection.py``) only moves the text. A connection speaks the GA dialect, or the beta one
+(``OpenAI-Beta: realtime=v1``): the beta names (``response.audio.delta``, ``conversation.item.created``, ...) and
+session shape are used both ways.
 """
 
 from __future__ import annotations

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 
+import httpx
 import pytest
 import websockets
 
@@ -48,3 +50,44 @@ async def test_a_message_over_the_size_limit_closes_with_1009_and_the_server_goe
         async with realtime(url) as wire:  # a new session works
             await wire.send({"type": "input_audio_buffer.clear"})
             assert (await wire.until("input_audio_buffer.cleared"))[-1]["type"] == "input_audio_buffer.cleared"
+
+
+async def test_a_client_that_vanishes_mid_response_leaves_the_server_serving_others() -> None:
+    state = fake_state([], ["One more word. " * 30, "Fine."])
+    state.backends.llm.per_token = 0.05  # type: ignore[attr-defined]  # a reply that takes seconds
+    async with serving(state) as url:
+        ws_url = url.replace("http", "ws", 1) + "/v1/realtime"
+        async with realtime(url) as other:
+            async with websockets.connect(ws_url) as vanishing:
+                await vanishing.recv()  # session.created
+                await vanishing.send(json.dumps({"type": "conversation.item.create", "item": {
+                    "type": "message", "role": "user", "content": [{"type": "input_text", "text": "talk"}]}}))
+                await vanishing.send(json.dumps({"type": "response.create"}))
+                while json.loads(await vanishing.recv())["type"] != "response.output_audio.delta":
+                    pass
+                vanishing.transport.abort()  # gone without a close frame, mid-response
+            await other.send({"type": "conversation.item.create", "item": {
+                "type": "message", "role": "user", "content": [{"type": "input_text", "text": "you there?"}]}})
+            await other.send({"type": "response.create", "response": {"output_modalities": ["text"]}})
+            done = (await other.until("response.done"))[-1]["response"]
+            assert done["status"] == "completed"
+        async with httpx.AsyncClient(base_url=url) as client:
+            for _ in range(100):  # the server notices the vanished socket on its own time
+                if (await client.get("/healthz")).json()["sessions"] == 0:
+                    break
+                await asyncio.sleep(0.05)
+            assert (await client.get("/healthz")).json()["sessions"] == 0
+
+
+async def test_metrics_count_sessions_client_events_and_errors() -> None:
+    async with serving(fake_state()) as url:
+        async with realtime(url) as wire:
+            await wire.connection.send_raw("{oops")
+            await wire.until("error")
+            await wire.send({"type": "input_audio_buffer.clear"})
+            await wire.until("input_audio_buffer.cleared")
+        async with httpx.AsyncClient(base_url=url) as client:
+            metrics = (await client.get("/metrics")).text
+    assert 'omni_errors_total{where="realtime:invalid_json"} 1.0' in metrics
+    assert 'omni_realtime_client_events_total{type="input_audio_buffer.clear"} 1.0' in metrics
+    assert "omni_realtime_sessions_opened_total 1.0" in metrics

@@ -86,7 +86,11 @@ async def test_bad_events_get_error_events_and_the_session_goes_on() -> None:
         await wire.send({"type": "session.update", "event_id": "evt_6", "session": {
             "type": "realtime", "audio": {"input": {"format": {"type": "audio/pcm", "rate": 16000}}}}})
         await wire.connection.send_raw(b"\x00\x01binary")
-        errors = [(await wire.until("error"))[-1]["error"] for _ in range(8)]
+        await wire.send({"type": "input_audio_buffer.append", "event_id": "evt_9",
+                         "audio": base64.b64encode(b"\x01\x02\x03").decode()})  # half a 16-bit sample
+        await wire.send({"type": "conversation.item.truncate", "event_id": "evt_10", "item_id": "item_x",
+                         "content_index": 0, "audio_end_ms": 10})  # before any reply exists
+        errors = [(await wire.until("error"))[-1]["error"] for _ in range(10)]
         # still usable
         await wire.send({"type": "conversation.item.create", "item": {
             "type": "message", "role": "user", "content": [{"type": "input_text", "text": "hello?"}]}})
@@ -100,6 +104,8 @@ async def test_bad_events_get_error_events_and_the_session_goes_on() -> None:
     assert (errors[5]["code"], errors[5]["event_id"]) == ("response_cancel_not_active", "evt_5")
     assert errors[6]["event_id"] == "evt_6" and "24000" in errors[6]["message"]
     assert "binary" in errors[7]["message"]
+    assert errors[8]["event_id"] == "evt_9" and "16-bit" in errors[8]["message"]
+    assert (errors[9]["event_id"], errors[9]["code"]) == ("evt_10", "item_not_found")
     assert done["status"] == "completed"
     assert done["output"][0]["content"][0] == {"type": "output_text", "text": "Still here."}
 

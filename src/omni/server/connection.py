@@ -80,7 +80,12 @@ async def _converse(websocket: WebSocket, state: ServerState) -> None:
     session = Session(state.backends, base, clock=clock, output=WireOutput(clock), observers=[measure])
     config = RealtimeConfig(instructions=base.instructions, transcription_model=state.model_ids["transcription"])
     beta = websocket.headers.get("openai-beta", "").replace(" ", "").lower().startswith("realtime=v1")
-    protocol = RealtimeProtocol(session, config, base, send=outgoing.put_nowait, beta=beta,
+    def send(event: ServerEvent) -> None:
+        if event["type"] == "error":
+            state.metrics.errors.labels(f"realtime:{event['error']['code']}").inc()
+        outgoing.put_nowait(event)
+
+    protocol = RealtimeProtocol(session, config, base, send=send, beta=beta,
                                 model=websocket.query_params.get("model") or state.model_ids["realtime"],
                                 limits=settings.server)
     session.observers.append(protocol.on_event)

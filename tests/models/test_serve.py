@@ -83,3 +83,76 @@ async def test_a_spoken_question_over_the_realtime_api_gets_a_spoken_answer(serv
     assert opened is not None and float(opened.group(1)) >= 1
     assert re.search(r'^omni_stage_seconds_count\{stage="total"\} [1-9]', metrics, re.MULTILINE)
     assert "/v1/realtime" in page
+
+
+WEATHER = {"type": "function", "name": "get_weather", "description": "Get the current weather for a city",
+           "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_text_turn(server_url: str) -> None:
+    async with realtime(server_url) as wire:
+        await wire.send({"type": "session.update", "session": {"type": "realtime", "output_modalities": ["text"]}})
+        await wire.send({"type": "conversation.item.create", "item": {
+            "type": "message", "role": "user", "content": [{"type": "input_text", "text": QUESTION}]}})
+        await wire.send({"type": "response.create", "response": {"temperature": 0.0}})
+        events = await wire.until("response.done", wait=120)
+    assert "paris" in "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta").lower()
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_tool_call_round_trip(server_url: str) -> None:
+    async with realtime(server_url) as wire:
+        await wire.send({"type": "session.update", "session": {
+            "type": "realtime", "output_modalities": ["text"], "tools": [WEATHER],
+            "instructions": "You are a helpful assistant. Answer in one sentence."}})
+        await wire.send({"type": "conversation.item.create", "item": {
+            "type": "message", "role": "user",
+            "content": [{"type": "input_text", "text": "What's the weather in Seoul right now?"}]}})
+        await wire.send({"type": "response.create", "response": {"temperature": 0.0}})
+        events = await wire.until("response.done", wait=120)
+        calls = [e for e in events if e["type"] == "response.function_call_arguments.done"]
+        assert calls, [e.get("delta") for e in events if e["type"] == "response.output_text.delta"]
+        assert calls[0]["name"] == "get_weather" and "seoul" in calls[0]["arguments"].lower()
+        await wire.send({"type": "conversation.item.create", "item": {
+            "type": "function_call_output", "call_id": calls[0]["call_id"],
+            "output": '{"city": "Seoul", "sky": "snowing", "celsius": -3}'}})
+        await wire.send({"type": "response.create", "response": {"temperature": 0.0}})
+        events = await wire.until("response.done", wait=120)
+    answer = "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta").lower()
+    assert "snow" in answer or "-3" in answer
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_barge_in_cancels_the_spoken_answer_and_truncate_cuts_it(server_url: str) -> None:
+    story, rate = speech.piper_samples("Tell me a long story about a brave little dog who travels across the sea.")
+    stop, _ = speech.piper_samples("Wait, stop please.")
+    async with realtime(server_url) as wire:
+        await wire.send({"type": "session.update", "session": {
+            "type": "realtime", "instructions": "You are a storyteller. Tell long, detailed stories."}})
+        await wire.until("session.updated")
+        await wire.stream_audio(np.concatenate([np.zeros(rate // 2, np.float32), question_pad(story, rate)]), rate)
+        first = await wire.until("response.output_audio.delta", wait=120)
+        reply_item = next(e for e in first if e["type"] == "response.output_item.added")["item"]["id"]
+        await wire.stream_audio(np.zeros(rate, np.float32), rate)  # a second of the answer plays
+        await wire.stream_audio(np.concatenate([stop, np.zeros(rate, np.float32)]), rate)
+        events = await wire.until("response.done", wait=60)
+        done = events[-1]["response"]
+        assert done["status"] == "cancelled" and done["status_details"]["reason"] == "turn_detected"
+        assert any(e["type"] == "input_audio_buffer.speech_started" for e in events)
+        generated = "".join(e["delta"] for e in first + events if e["type"] == "response.output_audio_transcript.delta")
+        kept = done["output"][0]["content"][0]["transcript"]
+        assert 0 < len(kept) < len(generated), "the item keeps only what was heard"
+
+        await wire.send({"type": "conversation.item.truncate", "item_id": reply_item, "content_index": 0,
+                         "audio_end_ms": 500})
+        await wire.until("conversation.item.truncated")
+        await wire.send({"type": "conversation.item.retrieve", "item_id": reply_item})
+        item = (await wire.until("conversation.item.retrieved"))[-1]["item"]
+    cut = item["content"][0]["transcript"]
+    assert len(cut) < len(kept) and kept.startswith(cut)
+
+
+def question_pad(samples: np.ndarray, rate: int) -> np.ndarray:
+    """A question followed by the silence that ends the turn."""
+    return np.concatenate([samples, np.zeros(rate, np.float32)])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from omni.types import ToolCall
 
@@ -79,7 +80,7 @@ class ToolCallParser:
     def _parse(self, body: str, *, quiet: bool = False) -> bool:
         """Record the call in ``body``; ``quiet`` (a bare JSON reply) also requires an offered tool's name."""
         try:
-            data = json.loads(body.strip())
+            data = _load_json(body.strip())
             name = data["name"]
             arguments = data.get("arguments", data.get("parameters", {}))
         except (ValueError, KeyError, TypeError, AttributeError):
@@ -91,6 +92,17 @@ class ToolCallParser:
         text_args = arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
         self.calls.append(ToolCall(id=f"call_{uuid.uuid4().hex[:16]}", name=name, arguments=text_args))
         return True
+
+
+def _load_json(text: str) -> Any:
+    """JSON, or JSON wrapped in one extra pair of braces: Qwen2.5-Coder's chat template shows the call format as
+    ``{{"name": ..., "arguments": ...}}`` and the model copies the doubled braces."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        if text.startswith("{{") and text.endswith("}"):
+            return json.loads(text[1:-1])
+        raise
 
 
 def _partial_tag_suffix(text: str) -> int:

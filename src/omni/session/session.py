@@ -53,6 +53,10 @@ from omni.types import AudioChunk, ChatMessage, LLMEvent, Samples, Tool, ToolCal
 
 log = logging.getLogger(__name__)
 
+STT_TAIL_MS = 100
+"""Audio after the detected end of speech that STT still gets: the VAD calls soft word endings silence, and
+Whisper misreads a clipped "France" as "friends"."""
+
 _LANGUAGE_NAMES = {"ko": "Korean", "ja": "Japanese", "zh": "Chinese", "en": "English", "ru": "Russian"}
 
 
@@ -249,7 +253,7 @@ class Session:
         if early is not None and early.pause_ms != audio_end_ms:
             early.cancel()
             early = None
-        self._commit(start, audio_end_ms, respond=self.options.create_response, early=early)
+        self._commit(start, audio_end_ms, respond=self.options.create_response, early=early, tail_ms=STT_TAIL_MS)
 
     def _drop_speculation(self) -> None:
         if self._speculation is not None:
@@ -266,7 +270,7 @@ class Session:
         if pause is None or wait is None or stt is None or self._speculation is not None or now_ms - pause < wait:
             return
         start = self._speech_start_ms if self._speech_start_ms is not None else self._input.start_ms
-        audio = self._input.peek(start, round(pause))
+        audio = self._input.peek(start, min(round(now_ms), round(pause) + STT_TAIL_MS))
         task = asyncio.ensure_future(stt.transcribe(audio, language=self.options.language))
         speculation = _Speculation(round(pause), task)
         task.add_done_callback(lambda _: self._start_early_reply(speculation))
@@ -297,9 +301,9 @@ class Session:
         self.emit(InputCleared(at=self.clock.now()))
 
     def _commit(
-        self, start_ms: int, end_ms: int, *, respond: bool, early: _Speculation | None = None
+        self, start_ms: int, end_ms: int, *, respond: bool, early: _Speculation | None = None, tail_ms: int = 0
     ) -> str:
-        audio = self._input.take(start_ms, end_ms)
+        audio = self._input.take(start_ms, min(end_ms + tail_ms, self._input.end_ms))
         item_id, self._pending_user_id = self._pending_user_id, new_id("item")
         item = self.conversation.add(Item(item_id, "user", status="in_progress"))
         self.emit(InputCommitted(at=self.clock.now(), item_id=item.id, audio_start_ms=start_ms, audio_end_ms=end_ms))

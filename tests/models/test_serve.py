@@ -153,6 +153,30 @@ async def test_barge_in_cancels_the_spoken_answer_and_truncate_cuts_it(server_ur
     assert len(cut) < len(kept) and kept.startswith(cut)
 
 
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_manual_turn_in_the_beta_dialect(server_url: str) -> None:
+    """A push-to-talk client on the beta SDK: no turn detection, the client commits and asks for the answer."""
+    question, rate = speech.piper_samples(QUESTION)
+    async with realtime(server_url, beta=True, model="gpt-4o-realtime-preview") as wire:
+        await wire.send({"type": "session.update", "session": {
+            "turn_detection": None, "input_audio_transcription": {"model": "whisper-1"},
+            "instructions": "Answer in one complete sentence."}})
+        updated = (await wire.until("session.updated"))[-1]["session"]
+        assert updated["turn_detection"] is None
+        await wire.append_audio(np.concatenate([question, np.zeros(rate // 2, np.float32)]), rate)
+        await wire.send({"type": "input_audio_buffer.commit"})
+        committed = (await wire.until("input_audio_buffer.committed"))[-1]
+        await wire.send({"type": "response.create"})
+        events = await wire.until("response.done", wait=120)
+    kinds = [e["type"] for e in wire.seen]
+    assert "input_audio_buffer.speech_started" not in kinds, "no turn detection in a manual session"
+    heard = next(e for e in wire.seen if e["type"] == "conversation.item.input_audio_transcription.completed")
+    assert heard["item_id"] == committed["item_id"] and wer(QUESTION, heard["transcript"]) <= 0.2
+    answer = "".join(e["delta"] for e in events if e["type"] == "response.audio_transcript.delta")
+    assert "paris" in answer.lower() and events[-1]["response"]["status"] == "completed"
+    assert len(pcm_audio(events, "response.audio.delta")) / 24000 > 0.3
+
+
 def question_pad(samples: np.ndarray, rate: int) -> np.ndarray:
     """A question followed by the silence that ends the turn."""
     return np.concatenate([samples, np.zeros(rate, np.float32)])

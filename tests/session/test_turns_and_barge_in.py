@@ -180,6 +180,17 @@ async def test_manual_turns_commit_and_respond_only_when_asked() -> None:
     assert 1.9 <= h.stt.heard[0] <= 2.1
 
 
+async def test_a_reply_asked_for_right_after_a_commit_waits_for_the_transcript() -> None:
+    """Push-to-talk clients send commit and response.create back to back: the answer is to what was said."""
+    h = make_harness(["manual question"], ["Manual answer."], turn_detection="manual")
+    await h.feed(speech(1.0))
+    h.session.commit_input()
+    await h.session.create_reply()
+    await h.clock.run_until(lambda: bool(h.of(ReplyDone)), limit=10)
+    assert h.of(TranscriptionDone)[0].at <= h.of(LLMFirstToken)[0].at
+    assert h.llm.prompts[0][-1].content == "manual question"
+
+
 async def test_text_only_reply_keeps_the_whole_text_and_makes_no_audio() -> None:
     h = make_harness([], [ANSWER], output_audio=False)
     h.session.add_user_text("Tell me about Paris")

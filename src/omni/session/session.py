@@ -166,6 +166,7 @@ class Session:
         self._pending_user_id = new_id("item")  # the id of the user item the current speech will become
         self._spoken: dict[str, SpeechHandle] = {}  # recent replies with audio, by item id, for truncation
         self._tasks: set[asyncio.Task[None]] = set()
+        self._transcribing: set[asyncio.Task[None]] = set()  # user audio items whose text is not known yet
         self._speculation: _Speculation | None = None
 
     # ---- events and tasks -------------------------------------------------------------------------------------
@@ -307,8 +308,20 @@ class Session:
         item_id, self._pending_user_id = self._pending_user_id, new_id("item")
         item = self.conversation.add(Item(item_id, "user", status="in_progress"))
         self.emit(InputCommitted(at=self.clock.now(), item_id=item.id, audio_start_ms=start_ms, audio_end_ms=end_ms))
-        self._spawn(self._transcribe(item, audio, respond, self._speech_count, early))
+        self._spawn_transcription(self._transcribe(item, audio, respond, self._speech_count, early))
         return item.id
+
+    def _spawn_transcription(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = self._spawn(coro)
+        self._transcribing.add(task)
+        task.add_done_callback(self._transcribing.discard)
+
+    async def _transcripts_ready(self) -> None:
+        """Wait until every user audio item has its text: a reply asked for right after a commit (push-to-talk)
+        must answer what was said, not a conversation with an empty turn in it. ``asyncio.wait`` leaves the
+        transcriptions running when the reply is cancelled."""
+        if self._transcribing:
+            await asyncio.wait(list(self._transcribing))
 
     async def _transcribe(
         self, item: Item, audio: Samples, respond: bool, speech_count: int, early: _Speculation | None
@@ -360,7 +373,7 @@ class Session:
         audio = resample(chunk.samples, chunk.sample_rate, 16000) if chunk.sample_rate != 16000 else chunk.samples
         item = self.conversation.add(Item(item_id or new_id("item"), "user", status="in_progress"), after=after)
         self.emit(ItemAdded(at=self.clock.now(), item_id=item.id, role="user", text=""))
-        self._spawn(self._transcribe(item, audio, False, self._speech_count, None))
+        self._spawn_transcription(self._transcribe(item, audio, False, self._speech_count, None))
         return item
 
     def truncate(self, item_id: str, audio_end_ms: int) -> Item:
@@ -462,6 +475,7 @@ class Session:
 
     async def _generate(self, reply: _Reply, chunks: asyncio.Queue[str | None], early: EarlyStream | None) -> Usage:
         stream = _ReplyStream(reply, SpeakableChunker(), chunks)
+        await self._transcripts_ready()
         for _ in range(self.options.max_tool_rounds + 1):
             request = self._request(overrides=reply.overrides)
             if early is not None and early.request == request:

@@ -63,3 +63,25 @@ async def closing(iterator: AsyncIterator[T]) -> AsyncGenerator[AsyncIterator[T]
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+class ModelLock:
+    """One user of a model at a time, on whichever event loop is running.
+
+    An ``asyncio.Lock`` belongs to the first loop that waits on it; a backend loaded once and used from several
+    loops in turn (``asyncio.run`` per CLI command, one loop per test module) would then fail on the next. A
+    fresh lock is made when the running loop changes: a loop's users exclude each other, and loops run one
+    after another.
+    """
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @asynccontextmanager
+    async def hold(self) -> AsyncGenerator[None, None]:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._lock, self._loop = asyncio.Lock(), loop
+        async with self._lock:
+            yield

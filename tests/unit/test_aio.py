@@ -1,4 +1,4 @@
-"""iterate_in_thread: a blocking generator in a worker thread, consumed on the loop, with its end always awaited."""
+"""omni.aio: a blocking generator in a worker thread, consumed on the loop, with its end always awaited; the model lock."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from omni.aio import closing, iterate_in_thread
+from omni.aio import ModelLock, closing, iterate_in_thread
 
 
 class Producer:
@@ -109,3 +109,22 @@ async def test_the_loop_keeps_running_while_the_worker_blocks() -> None:
     finally:
         task.cancel()
     assert ticks > 0
+
+
+def test_a_model_lock_serves_one_loop_after_another() -> None:
+    """A backend loaded once is used by several event loops in turn (a CLI command each, a test module each)."""
+    lock = ModelLock()
+    order: list[str] = []
+
+    async def user(name: str) -> None:
+        async with lock.hold():
+            order.append(f"{name} in")
+            await asyncio.sleep(0.01)
+            order.append(f"{name} out")
+
+    async def two_users(prefix: str) -> None:
+        await asyncio.gather(user(prefix + "1"), user(prefix + "2"))  # the second waits on the lock
+
+    asyncio.run(two_users("a"))
+    asyncio.run(two_users("b"))  # an asyncio.Lock would be bound to the first loop and fail here
+    assert order == ["a1 in", "a1 out", "a2 in", "a2 out", "b1 in", "b1 out", "b2 in", "b2 out"]

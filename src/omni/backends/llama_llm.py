@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from omni.aio import closing, iterate_in_thread
+from omni.aio import ModelLock, closing, iterate_in_thread
 from omni.backends.base import LLM, GenerationOptions
 from omni.backends.tool_call_parser import ToolCallParser
 from omni.config import Settings
@@ -48,7 +48,7 @@ class LlamaLLM(LLM):
         )
         # An empty stop string would end every completion at once.
         self._stops = [s for s in {self._eos, "<|im_end|>", "<|endoftext|>"} if s]
-        self._lock = asyncio.Lock()  # llama.cpp contexts are not thread-safe: one generation at a time
+        self._lock = ModelLock()  # llama.cpp contexts are not thread-safe: one generation at a time
 
     def _token_text(self, token: int) -> str:
         if token < 0:
@@ -70,7 +70,7 @@ class LlamaLLM(LLM):
         wire: Any = [_wire(m) for m in messages]
         offered: Any = [_tool(t) for t in tools] or None
         prefix = self._format_prefix(messages=wire, tools=offered).prompt
-        async with self._lock:
+        async with self._lock.hold():
             # One generated token through the normal completion path: the cache then holds exactly the tokens a
             # later prompt starting with this prefix will have.
             await asyncio.to_thread(self._llama.create_completion, prefix, max_tokens=1, temperature=0.0)
@@ -80,7 +80,7 @@ class LlamaLLM(LLM):
     ) -> AsyncIterator[LLMEvent]:
         offered = tools if options.tool_choice != "none" else ()
         prompt = self.render(messages, offered)
-        async with self._lock:
+        async with self._lock.hold():
             parser = ToolCallParser(frozenset(t.name for t in offered))
             completion_tokens = 0
             # Closed before the lock is released: the worker thread has stopped when the next call starts.

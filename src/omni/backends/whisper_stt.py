@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from omni.aio import ModelLock
 from omni.backends.base import STT
 from omni.backends.whisper_fast import MAX_SAMPLES, SAMPLE_RATE, FastDecoder, normalise_language
 from omni.config import Settings
@@ -78,7 +79,7 @@ class WhisperSTT(STT):
             self._whisper.feature_extractor = FeatureExtractor(feature_size=n_mels)
         self.fast = FastDecoder(self._whisper)
         self.language = self._check_language(language)
-        self._lock = asyncio.Lock()
+        self._lock = ModelLock()
 
     def __repr__(self) -> str:
         return f"WhisperSTT({str(self.model_dir)!r}, beam_size={self.beam_size}, threads={self.threads})"
@@ -106,7 +107,7 @@ class WhisperSTT(STT):
         if samples.size and not np.isfinite(samples).all():
             raise AudioInputError("audio for transcription contains NaN or infinite samples")
         chosen = self._check_language(language) or self.language
-        async with self._lock:
+        async with self._lock.hold():
             work = asyncio.get_running_loop().run_in_executor(None, self.transcribe_blocking, samples, chosen)
             try:
                 return await asyncio.shield(work)

@@ -122,9 +122,17 @@ def _piper_voice() -> Any:
 
 
 def piper_samples(text: str) -> tuple[Samples, int]:
-    """Speak ``text`` with the joe-us Piper voice; returns the samples and the voice's rate (22050)."""
+    """Speak ``text`` with the joe-us Piper voice; returns the samples and the voice's rate (22050).
+
+    The voice's random variation is turned off: with it, one run in a few said a sentence that whisper misheard,
+    and a failing test must fail again when rerun. Without it, a slightly slower pace keeps every test sentence
+    clear ("France" was heard as "friends" at the normal pace).
+    """
+    from piper import SynthesisConfig
+
     voice = _piper_voice()
-    chunks = [np.asarray(c.audio_float_array, dtype=np.float32) for c in voice.synthesize(text)]
+    steady = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, length_scale=1.1)
+    chunks = [np.asarray(c.audio_float_array, dtype=np.float32) for c in voice.synthesize(text, steady)]
     return concat(*chunks, sample_rate=voice.config.sample_rate), int(voice.config.sample_rate)
 
 

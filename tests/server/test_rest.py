@@ -27,9 +27,10 @@ from omni.backends.openai_llm import OpenAILLM
 from omni.backends.openai_stt import OpenAISTT
 from omni.backends.openai_tts import OpenAITTS
 from omni.clock import RealClock
-from omni.server.rest_chat import IMAGE_NOTE, StopText
+from omni.server.rest_chat import StopText
 from omni.server.rest_transcribe import srt, timestamp, vtt
 from omni.server.state import ServerState
+from omni.session.context import IMAGE_NOTE
 from omni.types import AudioChunk, ChatMessage, LLMEvent, TextDelta, Tool, ToolCall, Usage
 from tests.fakes.backends import ScriptedLLM, ScriptedSTT, speech
 from tests.server.serving import fake_state, serving

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from omni.session.context import Item
+from omni.session.context import IMAGE_NOTE, Item
 from omni.types import ChatMessage, ToolCall
 
 
@@ -42,7 +42,7 @@ def message_text(content: list[dict[str, Any]]) -> str:
         elif kind in ("input_audio", "audio", "output_audio") and part.get("transcript"):
             texts.append(str(part["transcript"]))
         elif kind == "input_image":
-            texts.append("(The user attached an image; you cannot see images, so say so if it matters.)")
+            texts.append(IMAGE_NOTE)
     return "\n".join(t for t in texts if t)
 
 

@@ -25,12 +25,10 @@ from omni.errors import OmniError
 from omni.server.api_errors import error_body
 from omni.server.rest_common import ClosingStream, RequestError, RequestModel, read_json, unless_disconnected
 from omni.server.state import ServerState
+from omni.session.context import IMAGE_NOTE
 from omni.types import ChatMessage, LLMEvent, TextDelta, Tool, ToolCall, Usage
 
 log = logging.getLogger(__name__)
-
-IMAGE_NOTE = "(The user attached an image; you cannot see images, so say so if it matters.)"
-"""What the model reads in place of an image until a vision backend exists (the Realtime API says the same)."""
 
 
 class ImageURL(RequestModel):

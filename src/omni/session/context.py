@@ -17,6 +17,9 @@ from omni.types import ChatMessage, Role, ToolCall
 
 ItemStatus = Literal["in_progress", "completed", "incomplete"]
 
+IMAGE_NOTE = "(The user attached an image; you cannot see images, so say so if it matters.)"
+"""What the model reads in place of an image a client sent, until a vision backend exists."""
+
 _ids = itertools.count(1)
 
 

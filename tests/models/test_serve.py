@@ -3,10 +3,7 @@ question at real-time pace gets a spoken answer, and the metrics show the sessio
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import signal
 from collections.abc import AsyncIterator
 
 import httpx
@@ -17,7 +14,7 @@ import pytest_asyncio
 from omni.audio.resample import resample
 from omni.backends.base import STT
 from tests import speech
-from tests.cli.omni_cli import omni_bin
+from tests.cli.omni_server import omni_serve
 from tests.server.realtime_client import pcm_audio, realtime
 from tests.wer import wer
 
@@ -28,26 +25,8 @@ QUESTION = "What is the capital of France?"
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def server_url() -> AsyncIterator[str]:
-    process = await asyncio.create_subprocess_exec(
-        str(omni_bin()), "serve", "--port", "0", stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=dict(os.environ),
-    )
-    assert process.stderr is not None
-    lines = []
-    try:
-        while True:
-            line = (await asyncio.wait_for(process.stderr.readline(), 300)).decode()
-            lines.append(line)
-            assert line, f"omni serve exited early: {''.join(lines)}"
-            found = re.search(r"listening on (http://[\d.]+:\d+)", line)
-            if found:
-                break
-        yield found.group(1)
-    finally:
-        process.send_signal(signal.SIGINT)
-        rest = (await asyncio.wait_for(process.stderr.read(), 30)).decode()
-        code = await asyncio.wait_for(process.wait(), 30)
-    assert code in (0, 130) and "Traceback" not in rest, f"Ctrl-C stops the server cleanly: {code} {rest}"
+    async with omni_serve() as url:
+        yield url
 
 
 @pytest.mark.asyncio(loop_scope="module")

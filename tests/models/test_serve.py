@@ -4,29 +4,20 @@ question at real-time pace gets a spoken answer, and the metrics show the sessio
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import httpx
 import numpy as np
 import pytest
-import pytest_asyncio
 
 from omni.audio.resample import resample
 from omni.backends.base import STT
 from tests import speech
-from tests.cli.omni_server import omni_serve
 from tests.server.realtime_client import pcm_audio, realtime
 from tests.wer import wer
 
 pytestmark = pytest.mark.models
 
 QUESTION = "What is the capital of France?"
-
-
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def server_url() -> AsyncIterator[str]:
-    async with omni_serve() as url:
-        yield url
 
 
 @pytest.mark.asyncio(loop_scope="module")

@@ -1,4 +1,4 @@
-"""omni.aio: a blocking generator in a worker thread, consumed on the loop, with its end always awaited; the model lock."""
+"""omni.aio: blocking generators in worker threads, consumed on the loop, their end awaited; the model lock."""
 
 from __future__ import annotations
 

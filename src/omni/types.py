@@ -29,12 +29,22 @@ class AudioChunk:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """A stretch of a transcript with its place in the audio, in seconds from the start."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
 class Transcript:
-    """What the user said, as recognised by STT."""
+    """What the user said, as recognised by STT; ``segments`` when the backend was asked for timestamps."""
 
     text: str
     language: str | None = None
     language_probability: float | None = None
+    segments: tuple[Segment, ...] = ()
 
 
 @dataclass(frozen=True)

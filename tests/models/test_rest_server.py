@@ -9,6 +9,7 @@ leaves room for a word or two of synthesis noise and codec loss.
 from __future__ import annotations
 
 import io
+import itertools
 
 import httpx
 import numpy as np
@@ -68,20 +69,31 @@ async def test_a_chat_completion_knows_the_capital_of_france_after_a_client_left
     assert whole.usage is not None and whole.usage.prompt_tokens > 0
 
 
-async def test_a_spoken_sentence_is_transcribed(state: ServerState) -> None:
-    samples, rate = speech.piper_samples(HEARD)
+async def test_spoken_sentences_are_transcribed_with_their_times(state: ServerState) -> None:
+    first, rate = speech.piper_samples(HEARD)
+    second, _ = speech.piper_samples(SPOKEN)
+    clip = speech.concat(0.3, first, 2.0, second, 0.3, sample_rate=rate)
     upload = io.BytesIO()
-    sf.write(upload, speech.with_silence(samples, rate, 0.3, 0.3), rate, format="WAV", subtype="PCM_16")
+    sf.write(upload, clip, rate, format="WAV", subtype="PCM_16")
     async with serving(state) as url:
         api = client(url).audio.transcriptions
         result = await api.create(
             model="whisper-1", file=("sentence.wav", upload.getvalue()), response_format="verbose_json")
+        subtitles = await api.create(model="whisper-1", file=("sentence.wav", upload.getvalue()), response_format="srt")
         with pytest.raises(openai.BadRequestError) as unknown:
             await api.create(model="whisper-1", file=("sentence.wav", upload.getvalue()), language="xx")
     assert unknown.value.param == "language" and "'xx'" in unknown.value.message
-    assert wer(HEARD, result.text) <= 0.2, result.text
+    assert wer(f"{HEARD} {SPOKEN}", result.text) <= 0.2, result.text
     assert result.language == "english"
-    assert result.duration == pytest.approx(len(samples) / rate + 0.6, abs=0.05)
+    assert result.duration == pytest.approx(len(clip) / rate, abs=0.05)
+    segments = result.segments or []
+    assert len(segments) >= 2, segments
+    assert all(a.end <= b.start + 0.01 for a, b in itertools.pairwise(segments)), "in order"
+    second_start = 0.3 + len(first) / rate + 2.0
+    starts = [s.start for s in segments]
+    assert min(abs(start - second_start) for start in starts) < 0.6, (starts, second_start)
+    assert segments[-1].end <= result.duration + 0.05
+    assert subtitles.count(" --> ") == len(segments)
 
 
 async def test_speech_transcribes_back_to_its_words(state: ServerState, stt: WhisperSTT) -> None:

@@ -31,7 +31,7 @@ from omni.server.rest_chat import StopText
 from omni.server.rest_transcribe import srt, timestamp, vtt
 from omni.server.state import ServerState
 from omni.session.context import IMAGE_NOTE
-from omni.types import AudioChunk, ChatMessage, LLMEvent, TextDelta, Tool, ToolCall, Usage
+from omni.types import AudioChunk, ChatMessage, LLMEvent, Segment, TextDelta, Tool, ToolCall, Usage
 from tests.fakes.backends import ScriptedLLM, ScriptedSTT, speech
 from tests.server.serving import fake_state, serving
 
@@ -413,7 +413,10 @@ async def test_transcription_in_every_response_format() -> None:
 def test_timestamps_for_subtitles() -> None:
     assert timestamp(3723.4567, ",") == "01:02:03,457"
     assert timestamp(0.0, ".") == "00:00:00.000"
-    assert srt("", 2.0) == "" and vtt("", 2.0) == "WEBVTT\n\n"
+    assert srt(()) == "" and vtt(()) == "WEBVTT\n\n"
+    parts = (Segment(0.0, 1.25, "One."), Segment(1.5, 3.0, "Two."))
+    assert srt(parts) == "1\n00:00:00,000 --> 00:00:01,250\nOne.\n\n2\n00:00:01,500 --> 00:00:03,000\nTwo.\n\n"
+    assert vtt(parts) == "WEBVTT\n\n00:00:00.000 --> 00:00:01.250\nOne.\n\n00:00:01.500 --> 00:00:03.000\nTwo.\n\n"
 
 
 async def test_a_given_language_reaches_the_recogniser() -> None:

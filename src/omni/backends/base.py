@@ -37,9 +37,17 @@ class STT(abc.ABC):
     stage = "stt"
     sample_rate: int = 16000
 
-    async def transcribe(self, audio: Samples, *, language: str | None = None) -> Transcript:
-        """Transcribe mono float32 audio at :attr:`sample_rate`; ``language`` None means detect it."""
+    async def transcribe(
+        self, audio: Samples, *, language: str | None = None, timestamps: bool = False
+    ) -> Transcript:
+        """Transcribe mono float32 audio at :attr:`sample_rate`; ``language`` None means detect it.
+
+        ``timestamps`` asks for the transcript's segments with their times (subtitles), which can be slower; a
+        backend that cannot time its text returns no segments.
+        """
         try:
+            if timestamps:
+                return await self._transcribe_timed(audio, language)
             return await self._transcribe(audio, language)
         except OmniError:
             raise
@@ -48,6 +56,9 @@ class STT(abc.ABC):
 
     @abc.abstractmethod
     async def _transcribe(self, audio: Samples, language: str | None) -> Transcript: ...
+
+    async def _transcribe_timed(self, audio: Samples, language: str | None) -> Transcript:
+        return await self._transcribe(audio, language)
 
 
 ToolChoice = Literal["auto", "none", "required"] | str

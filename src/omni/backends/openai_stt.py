@@ -23,7 +23,7 @@ from omni.backends.openai_http import (
 )
 from omni.config import Settings
 from omni.errors import BackendError
-from omni.types import Samples, Transcript
+from omni.types import Samples, Segment, Transcript
 
 # OpenAI's verbose_json names the language ("english"); Omni uses the codes Whisper uses ("en").
 _WHISPER_LANGUAGES = """
@@ -128,7 +128,22 @@ class OpenAISTT(STT):
         return Transcript(
             text=answer["text"].strip(),
             language=language_code(detected) if isinstance(detected, str) and detected else language,
+            segments=_segments(answer.get("segments")),
         )
+
+
+def _segments(listed: object) -> tuple[Segment, ...]:
+    """verbose_json's timed segments; anything malformed is left out rather than failing the transcript."""
+    if not isinstance(listed, list):
+        return ()
+    found = []
+    for entry in listed:
+        if not isinstance(entry, dict):
+            continue
+        start, end, text = entry.get("start"), entry.get("end"), entry.get("text")
+        if isinstance(start, int | float) and isinstance(end, int | float) and isinstance(text, str) and text.strip():
+            found.append(Segment(float(start), float(end), text.strip()))
+    return tuple(found)
 
 
 class _FormatRejectedError(Exception):

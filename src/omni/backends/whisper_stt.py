@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from omni.backends.base import STT
 from omni.backends.whisper_fast import MAX_SAMPLES, SAMPLE_RATE, FastDecoder, normalise_language
 from omni.config import Settings
 from omni.errors import AudioInputError, ConfigError, ModelNotFoundError
-from omni.types import Samples, Transcript
+from omni.types import Samples, Segment, Transcript
 
 REQUIRED_FILES = ("config.json", "model.bin", "tokenizer.json")
 SILENCE_DBFS = -55.0
@@ -103,12 +104,21 @@ class WhisperSTT(STT):
         return code
 
     async def _transcribe(self, audio: Samples, language: str | None) -> Transcript:
+        return await self._run(self.transcribe_blocking, audio, language)
+
+    async def _transcribe_timed(self, audio: Samples, language: str | None) -> Transcript:
+        """Always faster-whisper's own path, which times its segments (the fast path decodes without them)."""
+        return await self._run(self.transcribe_full, audio, language)
+
+    async def _run(
+        self, transcribe: Callable[[Samples, str | None], Transcript], audio: Samples, language: str | None
+    ) -> Transcript:
         samples = np.asarray(audio, dtype=np.float32).reshape(-1)
         if samples.size and not np.isfinite(samples).all():
             raise AudioInputError("audio for transcription contains NaN or infinite samples")
         chosen = self._check_language(language) or self.language
         async with self._lock.hold():
-            work = asyncio.get_running_loop().run_in_executor(None, self.transcribe_blocking, samples, chosen)
+            work = asyncio.get_running_loop().run_in_executor(None, transcribe, samples, chosen)
             try:
                 return await asyncio.shield(work)
             finally:
@@ -140,8 +150,12 @@ class WhisperSTT(STT):
             vad_filter=False,
             condition_on_previous_text=False,
         )
-        text = " ".join(part for part in (s.text.strip() for s in segments) if part)
-        return Transcript(text, info.language, float(info.language_probability))
+        # Whisper's last timestamp token can point past the end of the audio.
+        length = len(audio) / SAMPLE_RATE
+        timed = tuple(Segment(min(float(s.start), length), min(float(s.end), length), s.text.strip())
+                      for s in segments if s.text.strip())
+        text = " ".join(segment.text for segment in timed)
+        return Transcript(text, info.language, float(info.language_probability), timed)
 
 
 def create(settings: Settings) -> WhisperSTT:

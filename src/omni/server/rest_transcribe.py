@@ -1,8 +1,8 @@
 """``POST /v1/audio/transcriptions``: a multipart upload transcribed by the STT backend, in OpenAI's five formats.
 
-The STT backend gives one text for the whole clip (no timestamps), so ``verbose_json``, ``srt`` and ``vtt`` carry
-one segment spanning the clip. ``stream=true`` answers with OpenAI's transcription events: the text as one delta,
-then ``transcript.text.done``.
+``verbose_json``, ``srt`` and ``vtt`` ask the STT backend for timed segments (whisper's own 30 s windows); a backend
+that cannot time its text gives one segment spanning the clip. ``stream=true`` answers with OpenAI's transcription
+events: the text as one delta, then ``transcript.text.done``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from starlette.datastructures import FormData, UploadFile
@@ -23,9 +23,10 @@ from omni.errors import ConfigError
 from omni.server.rest_audio import decode_upload
 from omni.server.rest_common import RequestError, unavailable, unless_disconnected
 from omni.server.state import ServerState
-from omni.types import Transcript
+from omni.types import Segment, Transcript
 
 RESPONSE_FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
+TIMED_FORMATS = ("srt", "verbose_json", "vtt")
 _LANGUAGE_NAMES = {code: name for name, code in LANGUAGE_CODES.items()}
 _TEXT_FIELDS = ("model", "language", "prompt", "response_format", "temperature", "stream")
 
@@ -56,7 +57,10 @@ async def transcriptions(state: ServerState, request: Request) -> Response:
     name = f"the uploaded file {upload.filename!r}" if upload.filename else "the uploaded file"
     clip = await asyncio.to_thread(decode_upload, data, stt.sample_rate, name)
     try:
-        transcript = await unless_disconnected(request, stt.transcribe(clip.samples, language=language))
+        timed = response_format in TIMED_FORMATS and not stream
+        transcript = await unless_disconnected(
+            request, stt.transcribe(clip.samples, language=language, timestamps=timed)
+        )
     except ConfigError as exc:
         if language is None:
             raise
@@ -121,25 +125,34 @@ def _formatted(transcript: Transcript, duration: float, response_format: str, la
         return JSONResponse({"text": text, "usage": usage})
     if response_format == "text":
         return PlainTextResponse(text)
+    timed = _timed_segments(transcript, duration)
     if response_format == "srt":
-        return PlainTextResponse(srt(text, duration))
+        return PlainTextResponse(srt(timed))
     if response_format == "vtt":
-        return PlainTextResponse(vtt(text, duration), media_type="text/vtt")
+        return PlainTextResponse(vtt(timed), media_type="text/vtt")
     code = transcript.language or language or ""
     return JSONResponse({
         "task": "transcribe",
         "language": _LANGUAGE_NAMES.get(code, code),  # OpenAI names the language ("english")
         "duration": round(duration, 3),
         "text": text,
-        "segments": [segment(0, 0.0, duration, text)] if text else [],
+        "segments": [segment(index, part) for index, part in enumerate(timed)],
         "usage": usage,
     })
 
 
-def segment(index: int, start: float, end: float, text: str) -> dict[str, Any]:
+def _timed_segments(transcript: Transcript, duration: float) -> tuple[Segment, ...]:
+    """The backend's segments, or, from a backend that cannot time its text, one spanning the clip."""
+    if transcript.segments:
+        return transcript.segments
+    text = transcript.text.strip()
+    return (Segment(0.0, duration, text),) if text else ()
+
+
+def segment(index: int, part: Segment) -> dict[str, Any]:
     """A verbose_json segment; the scores whisper would report are not known here and are given as neutral."""
-    return {"id": index, "seek": 0, "start": round(start, 3), "end": round(end, 3), "text": text, "tokens": [],
-            "temperature": 0.0, "avg_logprob": 0.0, "compression_ratio": 1.0, "no_speech_prob": 0.0}
+    return {"id": index, "seek": 0, "start": round(part.start, 3), "end": round(part.end, 3), "text": part.text,
+            "tokens": [], "temperature": 0.0, "avg_logprob": 0.0, "compression_ratio": 1.0, "no_speech_prob": 0.0}
 
 
 def timestamp(seconds: float, separator: str) -> str:
@@ -151,16 +164,14 @@ def timestamp(seconds: float, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
-def srt(text: str, duration: float) -> str:
-    if not text:
-        return ""
-    return f"1\n{timestamp(0.0, ',')} --> {timestamp(duration, ',')}\n{text}\n\n"
+def srt(segments: Sequence[Segment]) -> str:
+    return "".join(f"{number}\n{timestamp(part.start, ',')} --> {timestamp(part.end, ',')}\n{part.text}\n\n"
+                   for number, part in enumerate(segments, 1))
 
 
-def vtt(text: str, duration: float) -> str:
-    if not text:
-        return "WEBVTT\n\n"
-    return f"WEBVTT\n\n{timestamp(0.0, '.')} --> {timestamp(duration, '.')}\n{text}\n\n"
+def vtt(segments: Sequence[Segment]) -> str:
+    return "WEBVTT\n\n" + "".join(f"{timestamp(part.start, '.')} --> {timestamp(part.end, '.')}\n{part.text}\n\n"
+                                    for part in segments)
 
 
 async def _events(transcript: Transcript) -> AsyncIterator[str]:

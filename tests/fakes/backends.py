@@ -115,13 +115,15 @@ class ScriptedTTS(TTS):
     texts: list[str] = field(default_factory=list)
     closed: int = 0
 
-    async def _synthesize(self, text: str, voice: str | None, language: str | None) -> AsyncIterator[AudioChunk]:
+    async def _synthesize(
+        self, text: str, voice: str | None, language: str | None, speed: float
+    ) -> AsyncIterator[AudioChunk]:
         self.texts.append(text)
         finished = False
         try:
             await self.clock.sleep(self.latency)
             yield AudioChunk(
-                np.full(round(len(text.split()) * self.seconds_per_word * self.sample_rate), 0.1, np.float32),
+                np.full(round(len(text.split()) * self.seconds_per_word / speed * self.sample_rate), 0.1, np.float32),
                 self.sample_rate,
             )
             finished = True

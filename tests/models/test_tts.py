@@ -91,6 +91,14 @@ async def test_piper_speed_shortens_speech(settings: Settings, piper: PiperTTS) 
     assert fast_s < 0.85 * normal_s
 
 
+async def test_a_speed_asked_for_per_call_multiplies_each_voices_pace(piper: PiperTTS, espeak: EspeakTTS) -> None:
+    for tts in (piper, espeak):
+        normal_s = total_seconds(await collect(tts, THREE_SENTENCES))
+        fast_s = total_seconds(await collect(tts, THREE_SENTENCES, speed=1.5))
+        slow_s = total_seconds(await collect(tts, THREE_SENTENCES, speed=0.75))
+        assert fast_s < 0.85 * normal_s < 0.85 * slow_s, (tts, fast_s, normal_s, slow_s)
+
+
 async def test_piper_ignores_voice_names_it_does_not_have(piper: PiperTTS) -> None:
     assert list(piper.voices()) == []  # joe is a single-speaker voice
     chunks = await collect(piper, "Hello there.", voice="alloy")

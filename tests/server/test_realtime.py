@@ -74,6 +74,23 @@ async def test_session_update_answers_with_the_effective_session() -> None:
     assert session["max_output_tokens"] == 100
 
 
+async def test_output_speed_makes_the_spoken_answer_faster_and_is_checked() -> None:
+    async with serving(fake_state([], [ANSWER])) as url, realtime(url) as wire:
+        await wire.send({"type": "session.update", "event_id": "evt_fast", "session": {
+            "type": "realtime", "audio": {"output": {"speed": 3.0}}}})
+        error = (await wire.until("error"))[-1]["error"]
+        await wire.send({"type": "session.update", "session": {
+            "type": "realtime", "audio": {"output": {"speed": 1.25}}}})
+        session = (await wire.until("session.updated"))[-1]["session"]
+        await wire.send({"type": "conversation.item.create", "item": {
+            "type": "message", "role": "user", "content": [{"type": "input_text", "text": "Where is Paris?"}]}})
+        await wire.send({"type": "response.create"})
+        events = await wire.until("response.done")
+    assert (error["event_id"], error["param"]) == ("evt_fast", "session.audio.output.speed")
+    assert session["audio"]["output"]["speed"] == 1.25
+    assert len(pcm_audio(events)) / 24000 == pytest.approx(len(ANSWER.split()) * 0.25 / 1.25, abs=0.05)
+
+
 async def test_bad_events_get_error_events_and_the_session_goes_on() -> None:
     async with serving(fake_state([], ["Still here."])) as url, realtime(url) as wire:
         await wire.connection.send_raw("{not json")

@@ -527,6 +527,15 @@ async def test_speech_as_wav_and_pcm_has_the_spoken_length_at_24_khz() -> None:
     assert float(np.mean(ints[100:-100])) / 32768 == pytest.approx(0.1, abs=0.001)
 
 
+async def test_speech_speed_multiplies_the_pace() -> None:
+    async with serving(fake_state()) as url:
+        api = client(url).audio.speech
+        fast = await api.create(model="tts-1", voice="alloy", input=SENTENCE, response_format="pcm", speed=2.0)
+        slow = await api.create(model="tts-1", voice="alloy", input=SENTENCE, response_format="wav", speed=0.5)
+    assert len(fast.content) // 2 == pytest.approx(0.75 * 24000, abs=2)
+    assert sf.info(io.BytesIO(slow.content)).duration == pytest.approx(3.0, abs=0.01)
+
+
 def decoded_seconds(data: bytes) -> float:
     """Length of any audio file, decoded by FFmpeg (PyAV), so every format is measured the same way."""
     with av.open(io.BytesIO(data), mode="r") as container:
@@ -556,7 +565,9 @@ class MuteTTS(TTS):
 
     sample_rate = 22050
 
-    async def _synthesize(self, text: str, voice: str | None, language: str | None) -> AsyncIterator[AudioChunk]:
+    async def _synthesize(
+        self, text: str, voice: str | None, language: str | None, speed: float
+    ) -> AsyncIterator[AudioChunk]:
         nothing: tuple[AudioChunk, ...] = ()
         for chunk in nothing:
             yield chunk

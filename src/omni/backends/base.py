@@ -113,10 +113,13 @@ class TTS(abc.ABC):
     sample_rate: int
 
     async def synthesize(
-        self, text: str, *, voice: str | None = None, language: str | None = None
+        self, text: str, *, voice: str | None = None, language: str | None = None, speed: float = 1.0
     ) -> AsyncGenerator[AudioChunk, None]:
+        """Speak ``text``; ``speed`` is a multiple of the backend's own pace (its configured ``tts.speed``)."""
+        if not 0.1 <= speed <= 10.0:
+            raise ValueError(f"speed must be between 0.1 and 10, got {speed}")
         try:
-            async with closing(self._synthesize(text, voice, language)) as chunks:
+            async with closing(self._synthesize(text, voice, language, speed)) as chunks:
                 async for chunk in chunks:
                     yield chunk
         except OmniError:
@@ -125,7 +128,9 @@ class TTS(abc.ABC):
             raise BackendError(self.stage, f"{type(exc).__name__}: {exc}") from exc
 
     @abc.abstractmethod
-    def _synthesize(self, text: str, voice: str | None, language: str | None) -> AsyncIterator[AudioChunk]: ...
+    def _synthesize(
+        self, text: str, voice: str | None, language: str | None, speed: float
+    ) -> AsyncIterator[AudioChunk]: ...
 
     def voices(self) -> Sequence[str]:
         """Names accepted as ``voice``."""

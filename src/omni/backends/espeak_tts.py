@@ -29,6 +29,11 @@ _MIN_CHUNK_S = 0.1
 _LANGUAGE_VOICES = {"en": "en-us", "ko": "ko", "ja": "ja", "zh": "cmn"}
 
 
+def _clamped_wpm(wpm: float) -> int:
+    """Words a minute within what espeak-ng speaks intelligibly."""
+    return max(80, min(450, round(wpm)))
+
+
 def voice_for(language: str | None, default: str = "en-us") -> str:
     """The espeak-ng voice for an ISO 639-1 code: ``ko`` → ``ko``, ``zh`` → ``cmn``, others as given."""
     if not language:
@@ -106,7 +111,7 @@ class EspeakTTS(TTS):
         self.executable = found
         self.voice = voice
         """A fixed espeak-ng voice for every call; None follows each call's language."""
-        self.wpm = max(80, min(450, round(DEFAULT_WPM * speed)))
+        self.wpm = _clamped_wpm(DEFAULT_WPM * speed)
         self._known: frozenset[str] | None = None
 
     def __repr__(self) -> str:
@@ -147,14 +152,14 @@ class EspeakTTS(TTS):
         )
 
     async def _synthesize(
-        self, text: str, voice: str | None, language: str | None
+        self, text: str, voice: str | None, language: str | None, speed: float
     ) -> AsyncIterator[AudioChunk]:
         if not text.strip():
             return
         await self.load_voices()
         chosen = self.choose_voice(voice, language)
         process = await asyncio.create_subprocess_exec(
-            self.executable, "--stdout", "-b", "1", "-v", chosen, "-s", str(self.wpm),
+            self.executable, "--stdout", "-b", "1", "-v", chosen, "-s", str(_clamped_wpm(self.wpm * speed)),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )
         assert process.stdin is not None and process.stdout is not None and process.stderr is not None

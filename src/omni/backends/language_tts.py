@@ -54,12 +54,12 @@ class LanguageTTS(TTS):
         return names
 
     async def _synthesize(
-        self, text: str, voice: str | None, language: str | None
+        self, text: str, voice: str | None, language: str | None, speed: float
     ) -> AsyncIterator[AudioChunk]:
         code = self.language_of(text, language)
         backend = self.route(text, code)
         resampler: StreamResampler | None = None
-        async with closing(backend.synthesize(text, voice=voice, language=code)) as chunks:
+        async with closing(backend.synthesize(text, voice=voice, language=code, speed=speed)) as chunks:
             async for chunk in chunks:
                 if chunk.sample_rate == self.sample_rate and resampler is None:
                     yield chunk

@@ -127,7 +127,7 @@ class OpenAITTS(TTS):
         return (self.voice,)
 
     async def _synthesize(
-        self, text: str, voice: str | None, language: str | None
+        self, text: str, voice: str | None, language: str | None, speed: float
     ) -> AsyncIterator[AudioChunk]:
         url = self.endpoint.url("audio/speech")
         body: dict[str, object] = {
@@ -136,8 +136,8 @@ class OpenAITTS(TTS):
             "voice": voice or self.voice,
             "response_format": "pcm",
         }
-        if self.speed != 1.0:
-            body["speed"] = self.speed
+        if self.speed * speed != 1.0:
+            body["speed"] = round(self.speed * speed, 3)
         with transport_errors(self.stage, url):
             async with self.endpoint.client().stream("POST", url, json=body) as response:
                 await check_status(response, self.stage, url)

@@ -82,13 +82,15 @@ class PiperTTS(TTS):
     def voices(self) -> Sequence[str]:
         return tuple(self._speakers)
 
-    def _synthesis_config(self, voice: str | None) -> Any:
+    def _synthesis_config(self, voice: str | None, speed: float) -> Any:
         # Unknown names (an OpenAI voice such as "alloy") fall back to the model's default speaker.
         speaker = self._speakers.get(voice) if voice is not None else None
-        return self._make_config(speaker_id=speaker, length_scale=self._length_scale / self.speed)
+        return self._make_config(speaker_id=speaker, length_scale=self._length_scale / (self.speed * speed))
 
-    def _sentences(self, text: str, voice: str | None, stop: threading.Event) -> Iterator[AudioChunk]:
-        config = self._synthesis_config(voice)
+    def _sentences(
+        self, text: str, voice: str | None, speed: float, stop: threading.Event
+    ) -> Iterator[AudioChunk]:
+        config = self._synthesis_config(voice, speed)
         for piece in self._voice.synthesize(text, syn_config=config):
             if stop.is_set():
                 return
@@ -97,12 +99,12 @@ class PiperTTS(TTS):
                 yield AudioChunk(samples, self.sample_rate)
 
     async def _synthesize(
-        self, text: str, voice: str | None, language: str | None
+        self, text: str, voice: str | None, language: str | None, speed: float
     ) -> AsyncIterator[AudioChunk]:
         if not text.strip():
             return
         # When the consumer stops, the worker thread is stopped and awaited before this returns.
-        async with closing(iterate_in_thread(lambda stop: self._sentences(text, voice, stop))) as chunks:
+        async with closing(iterate_in_thread(lambda stop: self._sentences(text, voice, speed, stop))) as chunks:
             async for chunk in chunks:
                 yield chunk
 

@@ -91,8 +91,8 @@ class RealtimeConfig:
             changes["output_format"] = _format(audio_out["format"], "session.audio.output.format")
         if "voice" in audio_out:
             changes["voice"] = _voice(audio_out["voice"])
-        if "speed" in audio_out and audio_out["speed"] is not None:
-            changes["speed"] = float(audio_out["speed"])
+        if audio_out.get("speed") is not None:
+            changes["speed"] = _speed(audio_out["speed"], "session.audio.output.speed")
         if "turn_detection" in audio_in:
             changes["turn_detection"] = _turn_detection(audio_in["turn_detection"], config.turn_detection)
         if "transcription" in audio_in:
@@ -118,6 +118,8 @@ class RealtimeConfig:
             changes["output_format"] = _format(session["output_audio_format"], "session.output_audio_format")
         if "voice" in session:
             changes["voice"] = _voice(session["voice"])
+        if session.get("speed") is not None:
+            changes["speed"] = _speed(session["speed"], "session.speed")
         if "turn_detection" in session:
             changes["turn_detection"] = _turn_detection(session["turn_detection"], config.turn_detection)
         if "input_audio_transcription" in session:
@@ -164,7 +166,7 @@ class RealtimeConfig:
         return {
             "id": session_id, "object": "realtime.session", "model": model,
             "modalities": ["audio", "text"] if self.output_audio else ["text"],
-            "instructions": self.instructions, "voice": self.voice,
+            "instructions": self.instructions, "voice": self.voice, "speed": self.speed,
             "input_audio_format": self.input_format.beta_name, "output_audio_format": self.output_format.beta_name,
             "input_audio_transcription": ({"model": self.transcription_model, "language": self.transcription_language}
                                           if self.transcription else None),
@@ -185,6 +187,7 @@ class RealtimeConfig:
             output_audio=self.output_audio,
             language=self.transcription_language or base.language,
             voice=None if self.voice in OPENAI_VOICES else self.voice,
+            speed=self.speed,
             generation=self.generation(base.generation),
             tools=self.tools,
         )
@@ -195,6 +198,12 @@ class RealtimeConfig:
 
 
 # ---- field parsers (each raises ConfigProblem naming the field) ----------------------------------------------------
+
+
+def _speed(value: object, param: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.25 <= value <= 1.5:
+        raise ConfigProblem(param, f"{param} must be a number from 0.25 to 1.5, got {value!r}")
+    return float(value)
 
 
 def _format(value: object, param: str) -> WireFormat:

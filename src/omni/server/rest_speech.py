@@ -2,14 +2,14 @@
 
 ``pcm`` is streamed as the voice makes it (the first audio arrives after the first sentence, not the whole text);
 the other formats are encoded whole. The voice name goes to the backend as given: a name the backend has picks that
-voice, and any other (OpenAI's ``alloy``, ``nova``, ...) means its default voice. ``speed`` is validated but not
-applied: the voices speak at the server's ``tts.speed``.
+voice, and any other (OpenAI's ``alloy``, ``nova``, ...) means its default voice. ``speed`` multiplies the voice's
+pace (the server's ``tts.speed``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Annotated, Literal
 
 import numpy as np
@@ -20,7 +20,6 @@ from starlette.responses import Response
 from omni.aio import closing
 from omni.audio.pcm import float_to_pcm16
 from omni.audio.resample import StreamResampler, resample
-from omni.backends.base import TTS
 from omni.server.rest_audio import (
     ALL_SPEECH_FORMATS,
     MEDIA_TYPES,
@@ -81,16 +80,17 @@ async def speech(state: ServerState, request: Request) -> Response:
                            param="stream_format")
     fmt = _format(body.response_format)
     voice = body.voice.id if isinstance(body.voice, VoiceRef) else body.voice
+    source = tts.synthesize(body.input, voice=voice, speed=body.speed)
     if fmt == "pcm":
-        return await _streamed_pcm(request, tts, body.input, voice)
-    audio = await unless_disconnected(request, _whole(tts, body.input, voice))
+        return await _streamed_pcm(request, source)
+    audio = await unless_disconnected(request, _whole(source))
     data = await asyncio.to_thread(encode_speech, audio.samples, audio.sample_rate, fmt)
     return Response(data, media_type=MEDIA_TYPES[fmt])
 
 
-async def _whole(tts: TTS, text: str, voice: str | None) -> AudioChunk:
+async def _whole(source: AsyncIterator[AudioChunk]) -> AudioChunk:
     pieces: list[AudioChunk] = []
-    async with closing(tts.synthesize(text, voice=voice)) as chunks:
+    async with closing(source) as chunks:
         async for chunk in chunks:
             pieces.append(chunk)
     rate = pieces[0].sample_rate if pieces else SPEECH_RATE
@@ -100,9 +100,8 @@ async def _whole(tts: TTS, text: str, voice: str | None) -> AudioChunk:
     return AudioChunk(np.concatenate(samples) if samples else np.zeros(0, np.float32), rate)
 
 
-async def _streamed_pcm(request: Request, tts: TTS, text: str, voice: str | None) -> Response:
+async def _streamed_pcm(request: Request, source: AsyncGenerator[AudioChunk, None]) -> Response:
     """The first chunk is made before the response starts, so a failing backend still gets an error status."""
-    source = tts.synthesize(text, voice=voice)
     try:
         first = await unless_disconnected(request, _first(source))
     except BaseException:

@@ -114,6 +114,8 @@ class SessionOptions:
     language: str | None = None
     """Fix the input language for STT; None detects it."""
     voice: str | None = None
+    speed: float = 1.0
+    """How fast replies are spoken, as a multiple of the voice's own pace."""
     generation: GenerationOptions = GenerationOptions()
     context_budget_tokens: int = 3000
     max_tool_rounds: int = 4
@@ -543,7 +545,7 @@ class Session:
         voice = reply.overrides.voice or self.options.voice
         while (text := await chunks.get()) is not None:
             handle.begin_segment(text)
-            async with closing(tts.synthesize(text, voice=voice)) as audio:
+            async with closing(tts.synthesize(text, voice=voice, speed=self.options.speed)) as audio:
                 async for chunk in audio:
                     out = self._for_output(chunk)
                     first = handle.audio_seconds == 0

@@ -21,8 +21,9 @@ done
 
 VENV=.venv
 APT_PACKAGES=(espeak-ng libportaudio2 libsndfile1 sox)
-# The browser tests drive Debian's Chromium through Playwright (never `playwright install`, which downloads one).
-if [ "$WITH_TEST" -eq 1 ]; then APT_PACKAGES+=(chromium); fi
+# The browser tests drive Debian's Chromium through Playwright (never `playwright install`, which downloads one);
+# its screenshots need a font with Korean glyphs.
+if [ "$WITH_TEST" -eq 1 ]; then APT_PACKAGES+=(chromium fonts-noto-cjk); fi
 
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'install: error: %s\n' "$*" >&2; exit 1; }

@@ -1,4 +1,5 @@
-"""API keys: every HTTP request and WebSocket handshake carries ``Authorization: Bearer KEY`` when keys are set.
+"""API keys: every HTTP request and WebSocket handshake carries ``Authorization: Bearer KEY`` when keys are set,
+except ``/healthz`` and reading the browser page (``/``, ``/web/...``), which holds no data.
 
 Browsers cannot set headers on a WebSocket, so the handshake may instead offer the subprotocol
 ``openai-insecure-api-key.KEY``, as OpenAI's own Realtime API accepts. Keys are compared in constant time.
@@ -17,6 +18,23 @@ from omni.server.api_errors import error_response
 SUBPROTOCOL_PREFIX = "openai-insecure-api-key."
 OPEN_PATHS = frozenset({"/healthz"})
 """Liveness checks work without a key; they reveal nothing but "up"."""
+PAGE_PATHS = frozenset({"/"})
+PAGE_PREFIX = "/web/"
+"""The browser page and its static files are read without a key: a browser cannot send one when it navigates, and
+they hold no data. The page then asks for the key and offers it on the Realtime WebSocket."""
+
+
+def is_open(scope: Scope) -> bool:
+    """Whether a request may go through without a key."""
+    path: str = scope["path"]
+    if path in OPEN_PATHS:
+        return True
+    if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
+        return False
+    if path in PAGE_PATHS:
+        return True
+    # ".." never leaves the folder anyway (StaticFiles refuses it), but an exemption should not even look like it could
+    return path.startswith(PAGE_PREFIX) and ".." not in path.split("/")
 
 
 def presented_key(headers: Headers) -> str | None:
@@ -51,7 +69,7 @@ class RequireKey:
         self.keys = tuple(keys)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or not self.keys or scope["path"] in OPEN_PATHS:
+        if scope["type"] not in ("http", "websocket") or not self.keys or is_open(scope):
             await self.app(scope, receive, send)
             return
         key = presented_key(Headers(scope=scope))

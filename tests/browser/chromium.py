@@ -16,9 +16,10 @@ from playwright.async_api import Page, WebSocket, async_playwright
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--no-first-run", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-    "--autoplay-policy=no-user-gesture-required",
+    "--no-first-run", "--use-fake-device-for-media-stream", "--autoplay-policy=no-user-gesture-required",
 ]
+ALLOW_MEDIA = "--use-fake-ui-for-media-stream"
+"""Grants camera and microphone without a prompt; without it, every prompt is denied."""
 
 
 def screenshot_dir() -> Path:
@@ -61,10 +62,11 @@ class Browser:
 
 @asynccontextmanager
 async def chromium(
-    url: str, *, microphone: Path | None = None, viewport: tuple[int, int] = (1280, 860)
+    url: str, *, microphone: Path | None = None, viewport: tuple[int, int] = (1280, 860), allow_media: bool = True
 ) -> AsyncIterator[Browser]:
-    """A page open at ``url``; ``microphone`` is a WAV the fake microphone plays once, then silence."""
-    args = list(FLAGS)
+    """A page open at ``url``; ``microphone`` is a WAV the fake microphone plays once, then silence;
+    ``allow_media=False`` is a person who says no to the microphone and camera prompt."""
+    args = [*FLAGS, ALLOW_MEDIA if allow_media else "--deny-permission-prompts"]
     if microphone is not None:
         args.append(f"--use-file-for-fake-audio-capture={microphone}%noloop")
     async with async_playwright() as playwright:

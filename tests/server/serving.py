@@ -19,9 +19,10 @@ from tests.fakes.backends import EnergyVAD, ScriptedLLM, ScriptedSTT, ScriptedTT
 
 
 @asynccontextmanager
-async def serving(state: ServerState) -> AsyncIterator[str]:
-    """Yields the base URL, ``http://127.0.0.1:PORT``; the server stops when the block ends."""
-    server = uvicorn.Server(uvicorn_config(state, port=0))
+async def serving(state: ServerState, port: int = 0) -> AsyncIterator[str]:
+    """Yields the base URL, ``http://127.0.0.1:PORT`` (a free port unless given); the server stops when the block
+    ends."""
+    server = uvicorn.Server(uvicorn_config(state, port=port))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

@@ -1,5 +1,5 @@
-"""The conversation page when things go wrong, on a server with scripted backends: the server goes away and comes
-back, and a person refuses the microphone."""
+"""The conversation page on a server with scripted backends: push-to-talk, and when things go wrong — the server
+goes away and comes back, a person refuses the microphone."""
 
 from __future__ import annotations
 
@@ -70,3 +70,28 @@ async def test_a_refused_microphone_is_explained_and_typing_still_works() -> Non
         answer = await page.inner_text("#transcript .turn[data-role=assistant] .text")
     assert "microphone" in message.lower() and "type" in message.lower(), message
     assert answer == "Typing works."
+
+
+async def test_push_to_talk_sends_what_was_said_while_space_was_held() -> None:
+    async with serving(fake_state(["what I said"], ["Heard you."])) as url, chromium(url) as browser:
+        page = browser.page
+        await connection_is(page, "connected")
+        await page.click("#settings summary")
+        await page.select_option("#turn-detection", "push-to-talk")
+        await page.click("#settings summary")
+        await page.click("#start")
+        await page.wait_for_function("() => !document.querySelector('#talk').hidden")
+        await page.wait_for_timeout(500)  # the microphone is open
+        assert (await page.evaluate("() => window.omniStats.sentAudioMs")) == 0, "nothing is sent until Space is held"
+        await page.keyboard.down("Space")
+        await page.wait_for_function("() => window.omniStats.sentAudioMs >= 800", timeout=30_000)
+        await page.keyboard.up("Space")
+        await page.wait_for_selector("#transcript .turn[data-role=assistant][data-status=done]", timeout=30_000)
+        heard = await page.inner_text("#transcript .turn[data-role=user] .text")
+        answer = await page.inner_text("#transcript .turn[data-role=assistant] .text")
+        sent = [e["type"] for e in browser.frames.sent]
+    session = next(e for e in browser.frames.sent if e["type"] == "session.update" and "audio" in e["session"]
+                   and e["session"]["audio"]["input"].get("turn_detection", "absent") is None)
+    assert session, "push-to-talk turns the server's turn detection off"
+    assert sent.index("input_audio_buffer.commit") < sent.index("response.create")
+    assert (heard, answer) == ("what I said", "Heard you.")

@@ -31,8 +31,12 @@ async def omni_serve(*args: str, start_timeout: float = 300) -> AsyncIterator[st
                 break
         yield found.group(1)
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGINT)
-        rest = (await asyncio.wait_for(process.stderr.read(), 30)).decode()
-        code = await asyncio.wait_for(process.wait(), 30)
+        try:
+            if process.returncode is None:
+                process.send_signal(signal.SIGINT)
+            rest = (await asyncio.wait_for(process.stderr.read(), 30)).decode()
+            code = await asyncio.wait_for(process.wait(), 30)
+        finally:
+            if process.returncode is None:  # never leave a server (and its 2 GB of models) running
+                process.kill()
     assert code in (0, 130) and "Traceback" not in rest, f"Ctrl-C stops the server cleanly: {code} {rest}"

@@ -15,9 +15,9 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.async_api import Page
 
+from omni.text.wer import wer
 from tests import speech
 from tests.browser.chromium import Browser, chromium, screenshot_dir
-from tests.wer import wer
 
 pytestmark = [pytest.mark.models, pytest.mark.asyncio(loop_scope="module")]
 

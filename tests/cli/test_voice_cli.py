@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from omni.text.wer import wer, words
 from tests import speech
 from tests.cli.omni_cli import assert_clean_failure, run_omni
-from tests.wer import wer, words
 
 pytestmark = pytest.mark.models
 

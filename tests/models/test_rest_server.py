@@ -24,9 +24,9 @@ from omni.backends.whisper_stt import WhisperSTT
 from omni.config import Settings
 from omni.server.state import ServerState
 from omni.session.session import Backends
+from omni.text.wer import wer
 from tests import speech
 from tests.server.serving import serving
-from tests.wer import wer
 
 pytestmark = pytest.mark.models
 

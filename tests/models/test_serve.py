@@ -11,9 +11,9 @@ import pytest
 
 from omni.audio.resample import resample
 from omni.backends.base import STT
+from omni.text.wer import wer
 from tests import speech
 from tests.server.realtime_client import pcm_audio, realtime
-from tests.wer import wer
 
 pytestmark = pytest.mark.models
 

@@ -21,9 +21,9 @@ from omni.backends.whisper_fast import MAX_SAMPLES, normalise_language, repeats_
 from omni.backends.whisper_stt import WhisperSTT, create, loudest_dbfs
 from omni.config import Settings, STTSettings
 from omni.errors import AudioInputError, ConfigError, ModelNotFoundError
+from omni.text.wer import wer, words
 from omni.types import Samples, Transcript
 from tests import human_speech, speech
-from tests.wer import wer, words
 
 pytestmark = pytest.mark.models
 

@@ -18,9 +18,9 @@ from omni.events import ReplyAudio, ReplyDone, SessionEvent, SpeechStarted, Spee
 from omni.session.playout import PacedOutput
 from omni.session.session import Backends, Session, SessionOptions
 from omni.session.turns import TurnOptions
+from omni.text.wer import wer
 from omni.types import AudioChunk, ChatMessage, LLMEvent, Tool
 from tests import speech
-from tests.wer import wer
 
 pytestmark = pytest.mark.models
 

@@ -1,4 +1,4 @@
-"""Word error rate, for bounding recognition quality in tests."""
+"""Word error rate: how far a transcript is from what was said (benchmarks and tests)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import re
 
 
 def words(text: str) -> list[str]:
-    """Lower-case words without punctuation; hyphens split words."""
-    return re.findall(r"[a-z0-9']+", text.lower().replace("-", " "))
+    """Lower-case words without punctuation, in any script; hyphens split words."""
+    return re.findall(r"[^\W_]+(?:'[^\W_]+)*", text.lower().replace("-", " "))
 
 
 def wer(reference: str, hypothesis: str) -> float:

@@ -50,6 +50,11 @@ class LlamaLLM(LLM):
         self._stops = [s for s in {self._eos, "<|im_end|>", "<|endoftext|>"} if s]
         self._lock = ModelLock()  # llama.cpp contexts are not thread-safe: one generation at a time
 
+    @property
+    def llama(self) -> Any:
+        """The loaded ``llama_cpp.Llama``, for benchmarks that compare Omni with the runtime itself."""
+        return self._llama
+
     def _token_text(self, token: int) -> str:
         if token < 0:
             return ""

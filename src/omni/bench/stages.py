@@ -1,0 +1,252 @@
+"""Each stage on its own: speech recognition speed and accuracy, the LLM's prompt and generation speed through Omni
+against llama.cpp called directly on the same loaded model, and the voices' time to first audio.
+
+- **STT**: English sentences spoken by the configured voice at bench time (so they are reproducible), transcribed
+  through the backend's fast path and through its timed path (for whisper: faster-whisper's own 30 s windows).
+  Real-time factor = compute seconds / audio seconds; word error rate against the sentence.
+- **LLM**: one prompt, greedy, a fixed number of tokens. Prompt speed = prompt tokens / time to the first token;
+  generation speed = tokens after the first / the time they took. Before every run an unrelated prompt runs, so the
+  prompt cache holds nothing of the measured prompt. Through Omni means ``LLM.chat`` — chat template, worker
+  thread, event loop; "llama.cpp directly" is ``Llama.create_completion`` on the same model in the calling thread,
+  so the difference is what Omni adds.
+- **TTS**: sentences in English and Korean through the configured backend: time to the first audio chunk, and the
+  real-time factor of the whole sentence.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from contextlib import aclosing
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from omni.backends.base import LLM, STT, TTS, GenerationOptions
+from omni.backends.llama_llm import LlamaLLM
+from omni.bench.voice_latency import INPUT_RATE, speak
+from omni.text.wer import wer
+from omni.types import ChatMessage, TextDelta, Usage
+
+STT_SENTENCES = (
+    "What is the capital of France?",
+    "Please call my sister and tell her that dinner is ready.",
+    "I would like to book a table for two people at seven o'clock tonight, near the river if possible.",
+)
+TTS_SENTENCES = (
+    ("en", "The capital of France is Paris."),
+    ("en", "Paris is the capital of France, and it is known for its museums, its cafés and the Eiffel Tower."),
+    ("ko", "프랑스의 수도는 파리입니다."),
+)
+LLM_PROMPT = (
+    "Here is a short passage. Read it and then answer the question after it.\n\n"
+    "The river runs from the mountains in the north through three small towns before it reaches the sea. In "
+    "spring the snow melts and the water rises quickly, so the towns built stone walls along the banks a long "
+    "time ago. The oldest bridge, made of wood, was replaced by a steel one after a flood carried it away. "
+    "Fishermen still use small boats near the mouth of the river, where the water is calm and wide. Every summer "
+    "there is a festival with music, food and a race of rowing boats from the last town to the sea.\n\n"
+    "Question: Describe the river and the towns in a few sentences."
+)
+UNRELATED = "Name three colours."
+LLM_TOKENS = 48
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SttRun:
+    path: str
+    """``fast`` (what a voice turn uses) or ``timed`` (segments with times; whisper's own 30 s windows)."""
+    sentence: str
+    transcript: str
+    audio_seconds: float
+    compute_seconds: float
+    wer: float
+
+    @property
+    def real_time_factor(self) -> float:
+        return self.compute_seconds / self.audio_seconds
+
+
+@dataclass(frozen=True)
+class LlmRun:
+    path: str
+    """``omni`` (``LLM.chat``) or ``llama.cpp`` (the runtime called directly)."""
+    prompt_tokens: int
+    first_token_seconds: float
+    generated_tokens: int
+    generation_seconds: float
+    """From the first token to the last."""
+
+    @property
+    def prompt_tokens_per_second(self) -> float:
+        return self.prompt_tokens / self.first_token_seconds
+
+    @property
+    def generation_tokens_per_second(self) -> float:
+        return (self.generated_tokens - 1) / self.generation_seconds if self.generation_seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class TtsRun:
+    language: str
+    sentence: str
+    first_audio_seconds: float
+    compute_seconds: float
+    audio_seconds: float
+
+    @property
+    def real_time_factor(self) -> float:
+        return self.compute_seconds / self.audio_seconds
+
+
+@dataclass(frozen=True)
+class StageResults:
+    stt: tuple[SttRun, ...]
+    llm: tuple[LlmRun, ...]
+    tts: tuple[TtsRun, ...]
+
+    def document(self) -> dict[str, Any]:
+        """Every run, with the derived rates next to the raw times."""
+        def rows(runs: Sequence[Any], *derived: str) -> list[dict[str, Any]]:
+            return [{**asdict(run), **{name: getattr(run, name) for name in derived}} for run in runs]
+
+        return {
+            "stt": rows(self.stt, "real_time_factor"),
+            "llm": rows(self.llm, "prompt_tokens_per_second", "generation_tokens_per_second"),
+            "tts": rows(self.tts, "real_time_factor"),
+        }
+
+
+async def measure_stt(stt: STT, tts: TTS, *, runs: int, progress: Progress) -> list[SttRun]:
+    results = []
+    for sentence in STT_SENTENCES:
+        spoken = await speak(tts, sentence, "en")
+        audio = spoken.clip
+        for path in ("fast", "timed"):
+            await stt.transcribe(audio, language="en", timestamps=path == "timed")  # warm-up, not counted
+            for _ in range(runs):
+                start = time.perf_counter()
+                transcript = await stt.transcribe(audio, language="en", timestamps=path == "timed")
+                seconds = time.perf_counter() - start
+                results.append(SttRun(path, sentence, transcript.text, len(audio) / INPUT_RATE, seconds,
+                                      wer(sentence, transcript.text)))
+            progress(f"stt {path:5s} {len(audio) / INPUT_RATE:4.1f} s of audio: "
+                     f"{statistics.median(r.compute_seconds for r in results[-runs:]) * 1000:.0f} ms")
+    return results
+
+
+async def measure_llm(llm: LLM, *, runs: int, progress: Progress) -> list[LlmRun]:
+    messages = [ChatMessage("user", LLM_PROMPT)]
+    options = GenerationOptions(temperature=0.0, max_tokens=LLM_TOKENS)
+    results = []
+    for _ in range(runs):
+        await _clear_cache(llm)
+        results.append(await _through_omni(llm, messages, options))
+        if isinstance(llm, LlamaLLM):
+            await _clear_cache(llm)
+            results.append(_direct(llm, llm.render(messages), options))
+        latest = ", ".join(f"{r.path} {r.generation_tokens_per_second:.1f} tok/s" for r in results[-2:])
+        progress(f"llm {latest}")
+    return results
+
+
+async def _clear_cache(llm: LLM) -> None:
+    """An unrelated prompt, so the measured prompt is evaluated from its first token."""
+    async with aclosing(llm.chat([ChatMessage("user", UNRELATED)], options=GenerationOptions(max_tokens=1))) as events:
+        async for _ in events:
+            pass
+
+
+async def _through_omni(llm: LLM, messages: list[ChatMessage], options: GenerationOptions) -> LlmRun:
+    start = time.perf_counter()
+    first = last = None
+    usage = Usage(0, 0)
+    async with aclosing(llm.chat(messages, options=options)) as events:
+        async for event in events:
+            if isinstance(event, TextDelta):
+                last = time.perf_counter()
+                first = first or last
+            elif isinstance(event, Usage):
+                usage = event
+    if first is None or last is None:
+        raise RuntimeError("the LLM produced no text for the stage benchmark's prompt")
+    return LlmRun("omni", usage.prompt_tokens, first - start, usage.completion_tokens, last - first)
+
+
+def _direct(llm: LlamaLLM, prompt: str, options: GenerationOptions) -> LlmRun:
+    start = time.perf_counter()
+    stamps = []
+    for _ in llm.llama.create_completion(prompt, max_tokens=options.max_tokens, temperature=options.temperature,
+                                         stream=True):
+        stamps.append(time.perf_counter())
+    if not stamps:
+        raise RuntimeError("llama.cpp produced no tokens for the stage benchmark's prompt")
+    return LlmRun("llama.cpp", llm.count_tokens(prompt), stamps[0] - start, len(stamps), stamps[-1] - stamps[0])
+
+
+async def measure_tts(tts: TTS, *, runs: int, progress: Progress) -> list[TtsRun]:
+    results = []
+    for language, sentence in TTS_SENTENCES:
+        await _speak_timed(tts, language, sentence)  # warm-up, not counted
+        for _ in range(runs):
+            results.append(await _speak_timed(tts, language, sentence))
+        progress(f"tts {language} {len(sentence)} characters: first audio "
+                 f"{statistics.median(r.first_audio_seconds for r in results[-runs:]) * 1000:.0f} ms")
+    return results
+
+
+async def _speak_timed(tts: TTS, language: str, sentence: str) -> TtsRun:
+    start = time.perf_counter()
+    first: float | None = None
+    audio = 0.0
+    async with aclosing(tts.synthesize(sentence, language=language)) as chunks:
+        async for chunk in chunks:
+            first = first if first is not None else time.perf_counter() - start
+            audio += chunk.duration
+    if first is None or audio == 0:
+        raise RuntimeError(f"the TTS produced no audio for {sentence!r}")
+    return TtsRun(language, sentence, first, time.perf_counter() - start, audio)
+
+
+async def run(stt: STT, llm: LLM, tts: TTS, *, runs: int, progress: Progress) -> StageResults:
+    return StageResults(
+        stt=tuple(await measure_stt(stt, tts, runs=runs, progress=progress)),
+        llm=tuple(await measure_llm(llm, runs=runs, progress=progress)),
+        tts=tuple(await measure_tts(tts, runs=runs, progress=progress)),
+    )
+
+
+def format_stages(results: StageResults) -> str:
+    """The medians, one table per stage."""
+    med = statistics.median
+    lines = ["STT (English, spoken by the voice)       audio   compute    RTF    WER"]
+    for sentence in STT_SENTENCES:
+        for path in ("fast", "timed"):
+            stt_runs = [r for r in results.stt if r.sentence == sentence and r.path == path]
+            if stt_runs:
+                lines.append(f"  {path:5s} {_short(sentence):32s} {stt_runs[0].audio_seconds:5.1f} s "
+                             f"{med(r.compute_seconds for r in stt_runs) * 1000:6.0f} ms "
+                             f"{med(r.real_time_factor for r in stt_runs):6.3f} {med(r.wer for r in stt_runs):6.2f}")
+    lines.append("")
+    lines.append("LLM (greedy)            prompt tok  first token  prompt tok/s  generation tok/s")
+    for path in ("omni", "llama.cpp"):
+        llm_runs = [r for r in results.llm if r.path == path]
+        if llm_runs:
+            first_ms = med(r.first_token_seconds for r in llm_runs) * 1000
+            lines.append(f"  {path:20s} {llm_runs[0].prompt_tokens:10d} {first_ms:9.0f} ms"
+                         f" {med(r.prompt_tokens_per_second for r in llm_runs):13.0f}"
+                         f" {med(r.generation_tokens_per_second for r in llm_runs):17.1f}")
+    lines.append("")
+    lines.append("TTS                                      first audio   audio      RTF")
+    for language, sentence in TTS_SENTENCES:
+        tts_runs = [r for r in results.tts if r.sentence == sentence]
+        if tts_runs:
+            first_ms = med(r.first_audio_seconds for r in tts_runs) * 1000
+            lines.append(f"  {language} {_short(sentence):36s} {first_ms:8.0f} ms"
+                         f" {tts_runs[0].audio_seconds:5.1f} s {med(r.real_time_factor for r in tts_runs):8.3f}")
+    return "\n".join(lines)
+
+
+def _short(text: str, width: int = 32) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -91,3 +91,19 @@ async def test_metrics_count_sessions_client_events_and_errors() -> None:
     assert 'omni_errors_total{where="realtime:invalid_json"} 1.0' in metrics
     assert 'omni_realtime_client_events_total{type="input_audio_buffer.clear"} 1.0' in metrics
     assert "omni_realtime_sessions_opened_total 1.0" in metrics
+
+
+async def test_shutdown_does_not_wait_forever_for_a_client_that_never_finishes() -> None:
+    """A request whose body never comes keeps its connection open; Ctrl-C still ends the server (after the
+    graceful-shutdown timeout) instead of waiting for it."""
+    async with asyncio.timeout(30):  # without the timeout, the server would wait for this client forever
+        async with serving(fake_state()) as url:
+            host, port = url.removeprefix("http://").split(":")
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(b"POST /v1/chat/completions HTTP/1.1\r\nHost: omni\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 1000\r\n\r\n{\"messages\":")
+            await writer.drain()
+            await asyncio.sleep(0.2)
+        closed = await reader.read()  # the server has gone: the connection is closed
+        writer.close()
+    assert b"200 OK" not in closed

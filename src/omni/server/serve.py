@@ -30,6 +30,9 @@ def check_exposure(server: ServerSettings) -> None:
         )
 
 
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
+
 def uvicorn_config(state: ServerState, *, port: int | None = None) -> uvicorn.Config:
     server = state.settings.server
     check_exposure(server)
@@ -41,4 +44,7 @@ def uvicorn_config(state: ServerState, *, port: int | None = None) -> uvicorn.Co
         ws_max_size=server.max_message_bytes,
         log_level="warning",
         lifespan="off",
+        # Ctrl-C waits this long for open connections to finish, then cancels them: a connection whose handler
+        # never returns (one left behind by a browser that went away) must not keep the server up forever.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )

@@ -42,7 +42,7 @@ def test_a_burst_shorter_than_min_speech_does_not_start_a_turn() -> None:
 
 
 def test_probability_must_reach_the_threshold_to_start() -> None:
-    endpointer = Endpointer(TurnOptions(threshold=0.6, hysteresis=0.2))
+    endpointer = Endpointer(TurnOptions(threshold=0.6, hysteresis=0.2, min_speech_ms=150))
     assert feed(endpointer, [(0.59, 600)]) == []
     assert feed(endpointer, [(0.6, 150)], start_ms=600) == [(750, SpeechStart(300))]
 

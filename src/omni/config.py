@@ -38,7 +38,9 @@ class VADSettings(_Section):
     threshold: float = Field(0.5, ge=0.0, le=1.0)
     prefix_padding_ms: int = Field(300, ge=0)
     silence_duration_ms: int = Field(500, ge=0)
-    min_speech_ms: int = Field(150, ge=0)
+    min_speech_ms: int = Field(80, ge=0)
+    """Speech must last this long to start a turn (and to interrupt a reply): 80 ms stops a reply within 150 ms of
+    the user speaking, and noise and coughs still did not interrupt (docs/benchmarks.md, barge-in)."""
 
 
 class STTSettings(_Section):
@@ -51,6 +53,8 @@ class STTSettings(_Section):
     base_url: str | None = None
     api_key: str | None = None
     remote_model: str = "whisper-1"
+    canned_transcript: str = "What is the capital of France?"
+    """What the ``canned`` STT (benchmarks, demos) hears in every utterance."""
 
 
 class LLMSettings(_Section):
@@ -65,6 +69,8 @@ class LLMSettings(_Section):
     base_url: str | None = None
     api_key: str | None = None
     remote_model: str = "gpt-4o-mini"
+    canned_reply: str = Field("This is a canned reply from the benchmark backend.", min_length=1)
+    """What the ``canned`` LLM (benchmarks, demos) answers to everything, streamed word by word."""
 
 
 class TTSSettings(_Section):

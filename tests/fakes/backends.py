@@ -46,6 +46,9 @@ class EnergyVAD:
     def reset(self) -> None:
         pass
 
+    def fork(self) -> EnergyVAD:
+        return self
+
 
 @dataclass
 class ScriptedSTT(STT):

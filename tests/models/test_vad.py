@@ -93,3 +93,17 @@ def test_factory_and_registry_build_it() -> None:
     built = registry.create("vad", "silero", settings)
     assert isinstance(built, SileroVAD)
     assert built.frame_samples == 512
+
+
+def test_forks_keep_concurrent_streams_apart(vad: SileroVAD, english_speech_16k: Samples) -> None:
+    """Sessions on one server each fork the VAD: interleaving two streams frame by frame must not change either."""
+    alone = frame_probabilities(vad.fork(), english_speech_16k)
+    first, second = vad.fork(), vad.fork()
+    other = np.random.default_rng(3).standard_normal(len(english_speech_16k)).astype(np.float32) * 0.05
+    size = vad.frame_samples
+    interleaved = []
+    for start in range(0, len(english_speech_16k) - size + 1, size):
+        interleaved.append(first.probability(english_speech_16k[start : start + size]))
+        second.probability(other[start : start + size])
+    assert np.allclose(interleaved, alone[: len(interleaved)], atol=1e-5)
+    assert first is not vad and second is not first

@@ -30,6 +30,11 @@ class VAD(Protocol):
 
     def reset(self) -> None: ...
 
+    def fork(self) -> VAD:
+        """A VAD of its own for another audio stream: the same model with fresh state. A recurrent model keeps
+        state between frames, so concurrent streams (the server's sessions) must not share one."""
+        ...
+
 
 class STT(abc.ABC):
     """Speech to text on a whole utterance."""

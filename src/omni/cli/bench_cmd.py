@@ -1,7 +1,10 @@
-"""``omni bench``: voice-to-voice latency of the streaming engine against a naive cascade, on this machine.
+"""``omni bench``: measured performance on this machine, one suite at a time.
 
-Prints a table (median, p90, the ratio, where the time goes) and writes every run, with the machine it ran on,
-to a JSON file.
+``--suite latency`` (the default): voice-to-voice latency of the streaming engine against a naive cascade.
+``--suite scale``: how many concurrent Realtime sessions one ``omni serve`` holds before it falls behind real time,
+and the server's CPU and memory per session.
+
+Each prints a table and writes every measurement, with the machine it ran on, to a JSON file.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from omni.bench import voice_latency
 from omni.bench.report import format_table
@@ -19,50 +23,138 @@ from omni.cli.common import add_global_flags, guarded, settings_from
 from omni.errors import ConfigError
 from omni.session.build import load_backends
 
-DEFAULT_JSON = Path("bench-results/voice-latency.json")
+DEFAULT_JSON = {"latency": Path("bench-results/voice-latency.json"), "scale": Path("bench-results/scale.json")}
+SUITE_FLAGS = {
+    "latency": ("runs", "questions", "cold_prompt"),
+    "scale": ("max_sessions", "step_seconds", "warmup_seconds", "stt", "max_delay_ms", "max_reply_delay_ms", "chart"),
+}
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "bench", help="measure voice-to-voice latency: the streaming engine against a naive cascade"
+        "bench", help="measure this machine: voice-to-voice latency (default) or how many sessions a server holds",
+        description="Benchmarks on this machine. --suite latency (default): the streaming engine against a naive "
+        "cascade, voice to voice. --suite scale: concurrent Realtime sessions against a real `omni serve` until it "
+        "falls behind real time, with its CPU and memory per session.",
     )
-    parser.add_argument("--runs", type=_positive, default=5, help="turns per question and pipeline (default 5)")
-    parser.add_argument("--json", type=Path, default=DEFAULT_JSON,
-                        help=f"where to write every run and the machine info (default {DEFAULT_JSON})")
-    parser.add_argument("--questions", choices=("en", "ko", "all"), default="all",
-                        help="English spoken questions, Korean text questions, or both (default all)")
-    parser.add_argument("--cold-prompt", action="store_true",
-                        help="skip the system-prompt prefill before each turn (a process that has just started)")
+    parser.add_argument("--suite", choices=("latency", "scale"), default="latency",
+                        help="what to measure (default latency)")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="where to write every measurement and the machine info (default "
+                        f"{DEFAULT_JSON['latency']} or {DEFAULT_JSON['scale']})")
+    latency = parser.add_argument_group("--suite latency")
+    latency.add_argument("--runs", type=_positive, default=None, help="turns per question and pipeline (default 5)")
+    latency.add_argument("--questions", choices=("en", "ko", "all"), default=None,
+                         help="English spoken questions, Korean text questions, or both (default all)")
+    latency.add_argument("--cold-prompt", action="store_true", default=None,
+                         help="skip the system-prompt prefill before each turn (a process that has just started)")
+    scale = parser.add_argument_group("--suite scale")
+    scale.add_argument("--max-sessions", type=_positive, default=None,
+                       help="stop doubling the sessions here (default 128)")
+    scale.add_argument("--step-seconds", type=_positive_number, default=None,
+                       help="measured time of each step (default 30)")
+    scale.add_argument("--warmup-seconds", type=_positive_number, default=None,
+                       help="time over which a step's sessions start, before it is measured (default 6)")
+    scale.add_argument("--stt", choices=("canned", "real", "both"), default=None,
+                       help="the server's STT: canned (protocol, VAD and endpointing only), real (the configured "
+                       "STT, whisper by default) or both, one after the other (default both)")
+    scale.add_argument("--max-delay-ms", type=_positive_number, default=None,
+                       help="a step falls behind when speech_stopped's p90 delay beyond the silence wait exceeds "
+                       "this (default 250)")
+    scale.add_argument("--max-reply-delay-ms", type=_positive_number, default=None,
+                       help="... or when the reply's first audio's p90 delay beyond the silence wait exceeds this "
+                       "(default 500)")
+    scale.add_argument("--chart", type=Path, default=None,
+                       help="where to draw the PNG chart (default next to the JSON; needs matplotlib)")
     add_global_flags(parser)
     parser.set_defaults(func=guarded(run))
 
 
 def run(args: argparse.Namespace) -> int:
-    languages = voice_latency.check_languages(args.questions)
-    path: Path = args.json
+    suite: str = args.suite
+    for other, flags in SUITE_FLAGS.items():
+        given = [f for f in flags if other != suite and getattr(args, f, None) is not None]
+        if given:
+            name = "--" + given[0].replace("_", "-")
+            raise ConfigError(f"{name} belongs to --suite {other}, not --suite {suite}")
+    path: Path = args.json or DEFAULT_JSON[suite]
+    _check_writable(path)
+    if suite == "scale":
+        return _run_scale(args, path)
+    return _run_latency(args, path)
+
+
+def _run_latency(args: argparse.Namespace, path: Path) -> int:
+    runs = args.runs or 5
+    cold = bool(args.cold_prompt)
+    languages = voice_latency.check_languages(args.questions or "all")
+    settings = settings_from(args)
+    load = os.getloadavg()
+    print(f"loading models… (load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})", file=sys.stderr, flush=True)
+    backends = load_backends(settings)
+    results = asyncio.run(voice_latency.run(
+        backends, settings, runs=runs, languages=languages, cold_prompt=cold, progress=_progress,
+    ))
+    document = voice_latency.results_document(results, settings, backends, runs=runs, load=load, cold_prompt=cold)
+    _write(path, document)
+    end = document["load_average"]["end"]
+    print(format_table(results), end="")
+    print(f"load average: {load[0]:.2f} at the start, {end[0]:.2f} at the end (1-minute; {os.cpu_count()} cores)")
+    print(f"wrote {path}")
+    return 1 if any(r.latency is None for r in results) else 0
+
+
+def _run_scale(args: argparse.Namespace, path: Path) -> int:
+    from omni.bench import scale, scale_chart
+    from omni.bench.scale_report import Limits
+    from omni.bench.scale_report import format_table as scale_table
+
+    limits = Limits(
+        max_delay_ms=args.max_delay_ms if args.max_delay_ms is not None else Limits.max_delay_ms,
+        max_reply_delay_ms=args.max_reply_delay_ms if args.max_reply_delay_ms is not None
+        else Limits.max_reply_delay_ms,
+    )
+    defaults = scale.ScaleOptions()
+    options = scale.ScaleOptions(
+        max_sessions=args.max_sessions or defaults.max_sessions,
+        step_seconds=args.step_seconds or defaults.step_seconds,
+        warmup_seconds=args.warmup_seconds if args.warmup_seconds is not None else defaults.warmup_seconds,
+        limits=limits,
+        stt=scale.check_stt(args.stt or "both"),
+    )
+    chart: Path = args.chart or path.with_suffix(".png")
+    settings = settings_from(args)
+    load = os.getloadavg()
+    _progress(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
+    ladders, clips = asyncio.run(scale.run(settings, options, _progress))
+    document = scale.results_document(ladders, settings, options, clips, load=load)
+    _write(path, document)
+    for ladder in ladders:
+        title = ("with real STT" if ladder.stt == "real" else "protocol + VAD + endpointing only") + \
+            f" (stt {ladder.stt_backend}; llm canned, tts tone: Omni's own cost, not a model's)"
+        print(scale_table(title, ladder.steps, limits))
+    end = document["load_average"]["end"]
+    print(f"load average: {load[0]:.2f} at the start, {end[0]:.2f} at the end (1-minute; {os.cpu_count()} cores)")
+    print(f"wrote {path}")
+    print(scale_chart.draw_or_explain(document, chart))
+    return 0 if all(ladder.steps for ladder in ladders) else 1
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _check_writable(path: Path) -> None:
     try:  # a bad path fails now, not after minutes of measuring
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"cannot write the results file {path}: {exc}") from exc
     if path.is_dir() or not os.access(path.parent, os.W_OK):
         raise ConfigError(f"cannot write the results file {path}")
-    settings = settings_from(args)
-    load = os.getloadavg()
-    print(f"loading models… (load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})", file=sys.stderr, flush=True)
-    backends = load_backends(settings)
-    results = asyncio.run(voice_latency.run(
-        backends, settings, runs=args.runs, languages=languages, cold_prompt=args.cold_prompt,
-        progress=lambda line: print(line, file=sys.stderr, flush=True),
-    ))
-    document = voice_latency.results_document(
-        results, settings, backends, runs=args.runs, load=load, cold_prompt=args.cold_prompt
-    )
+
+
+def _write(path: Path, document: dict[str, Any]) -> None:
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    end = document["load_average"]["end"]
-    print(format_table(results), end="")
-    print(f"load average: {load[0]:.2f} at the start, {end[0]:.2f} at the end (1-minute; {os.cpu_count()} cores)")
-    print(f"wrote {path}")
-    return 1 if any(r.latency is None for r in results) else 0
 
 
 def _positive(text: str) -> int:
@@ -72,4 +164,14 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
     return value

@@ -162,6 +162,8 @@ class Session:
         self.conversation = Conversation()
         self.current: SpeechHandle | None = None
         self._endpointer = Endpointer(options.turn)
+        self._vad = backends.vad.fork() if backends.vad is not None else None
+        """This session's own VAD stream: the model's recurrent state must not mix with other sessions' audio."""
         self._input = InputAudio(backends.vad.frame_samples if backends.vad else 512)
         self._speech_start_ms: int | None = None
         self._speech_count = 0  # speech starts so far: a turn whose user went on talking gets no reply of its own
@@ -224,7 +226,7 @@ class Session:
     def push_audio(self, chunk: AudioChunk) -> None:
         """Add microphone audio (any sample rate). Runs VAD and endpointing when turn detection is on."""
         frames = self._input.append(chunk)
-        vad = self.backends.vad
+        vad = self._vad
         if vad is None or self.options.turn_detection == "manual":
             return
         for frame, start_ms, end_ms in frames:

@@ -3,6 +3,8 @@
 ``--suite latency`` (the default): voice-to-voice latency of the streaming engine against a naive cascade.
 ``--suite scale``: how many concurrent Realtime sessions one ``omni serve`` holds before it falls behind real time,
 and the server's CPU and memory per session.
+``--suite barge-in``: how fast a reply stops when the user speaks over it, and which sounds stop it by mistake.
+``--suite stages``: each stage alone — STT speed and accuracy, LLM speed through Omni and llama.cpp directly, TTS.
 
 Each prints a table and writes every measurement, with the machine it ran on, to a JSON file.
 """
@@ -23,27 +25,34 @@ from omni.cli.common import add_global_flags, guarded, settings_from
 from omni.errors import ConfigError
 from omni.session.build import load_backends
 
-DEFAULT_JSON = {"latency": Path("bench-results/voice-latency.json"), "scale": Path("bench-results/scale.json")}
-SUITE_FLAGS = {
+DEFAULT_JSON = {"latency": Path("bench-results/voice-latency.json"), "scale": Path("bench-results/scale.json"),
+                "barge-in": Path("bench-results/barge-in.json"), "stages": Path("bench-results/stages.json")}
+SCALE_FLAGS = ("max_sessions", "step_seconds", "warmup_seconds", "stt", "max_delay_ms", "max_reply_delay_ms", "chart")
+SUITE_FLAGS = {  # the flags each suite reads; any other suite's flag is refused rather than silently ignored
     "latency": ("runs", "questions", "cold_prompt"),
-    "scale": ("max_sessions", "step_seconds", "warmup_seconds", "stt", "max_delay_ms", "max_reply_delay_ms", "chart"),
+    "scale": SCALE_FLAGS,
+    "barge-in": ("runs",),
+    "stages": ("runs",),
 }
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "bench", help="measure this machine: voice-to-voice latency (default) or how many sessions a server holds",
+        "bench", help="measure this machine: voice-to-voice latency (default), sessions per server, barge-in, stages",
         description="Benchmarks on this machine. --suite latency (default): the streaming engine against a naive "
         "cascade, voice to voice. --suite scale: concurrent Realtime sessions against a real `omni serve` until it "
-        "falls behind real time, with its CPU and memory per session.",
+        "falls behind real time, with its CPU and memory per session. --suite barge-in: how fast a reply stops when "
+        "the user speaks over it, and which sounds stop it by mistake. --suite stages: STT, LLM and TTS alone.",
     )
-    parser.add_argument("--suite", choices=("latency", "scale"), default="latency",
+    parser.add_argument("--suite", choices=("latency", "scale", "barge-in", "stages"), default="latency",
                         help="what to measure (default latency)")
     parser.add_argument("--json", type=Path, default=None,
                         help="where to write every measurement and the machine info (default "
-                        f"{DEFAULT_JSON['latency']} or {DEFAULT_JSON['scale']})")
+                        "bench-results/<suite>.json, voice-latency.json for latency)")
     latency = parser.add_argument_group("--suite latency")
-    latency.add_argument("--runs", type=_positive, default=None, help="turns per question and pipeline (default 5)")
+    parser.add_argument("--runs", type=_positive, default=None,
+                        help="latency: turns per question and pipeline (default 5); barge-in: trials of each sound "
+                        "(default 3); stages: runs of each measurement (default 3)")
     latency.add_argument("--questions", choices=("en", "ko", "all"), default=None,
                          help="English spoken questions, Korean text questions, or both (default all)")
     latency.add_argument("--cold-prompt", action="store_true", default=None,
@@ -72,15 +81,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     suite: str = args.suite
-    for other, flags in SUITE_FLAGS.items():
-        given = [f for f in flags if other != suite and getattr(args, f, None) is not None]
-        if given:
-            name = "--" + given[0].replace("_", "-")
-            raise ConfigError(f"{name} belongs to --suite {other}, not --suite {suite}")
+    for flag in sorted({f for flags in SUITE_FLAGS.values() for f in flags} - set(SUITE_FLAGS[suite])):
+        if getattr(args, flag, None) is not None:
+            owners = ", ".join(name for name, flags in SUITE_FLAGS.items() if flag in flags)
+            raise ConfigError(f"--{flag.replace('_', '-')} belongs to --suite {owners}, not --suite {suite}")
     path: Path = args.json or DEFAULT_JSON[suite]
     _check_writable(path)
     if suite == "scale":
         return _run_scale(args, path)
+    if suite == "barge-in":
+        return _run_barge_in(args, path)
+    if suite == "stages":
+        return _run_stages(args, path)
     return _run_latency(args, path)
 
 
@@ -138,6 +150,39 @@ def _run_scale(args: argparse.Namespace, path: Path) -> int:
     print(f"wrote {path}")
     print(scale_chart.draw_or_explain(document, chart))
     return 0 if all(ladder.steps for ladder in ladders) else 1
+
+
+def _run_barge_in(args: argparse.Namespace, path: Path) -> int:
+    from omni.backends.registry import create
+    from omni.bench import barge_in
+    from omni.bench.server_process import omni_serve
+
+    settings = settings_from(args)
+    tts = create("tts", settings.tts.backend, settings)
+
+    async def measure() -> list[barge_in.Trial]:
+        async with omni_serve() as server:  # the server reads the same settings (environment, config file)
+            return await barge_in.run(server.url, tts, runs=args.runs or 3, progress=_progress)
+
+    trials = asyncio.run(measure())
+    _write(path, barge_in.document(trials))
+    print(barge_in.format_summary(barge_in.summarize(trials)))
+    print(f"wrote {path}")
+    return 0 if any(t.kind == barge_in.BARGE_IN and t.error is None for t in trials) else 1
+
+
+def _run_stages(args: argparse.Namespace, path: Path) -> int:
+    from omni.bench import stages
+
+    backends = load_backends(settings_from(args))
+    if backends.stt is None or backends.tts is None:
+        raise ConfigError("the stage benchmark needs STT and TTS backends")
+    results = asyncio.run(stages.run(backends.stt, backends.llm, backends.tts, runs=args.runs or 3,
+                                     progress=_progress))
+    _write(path, results.document())
+    print(stages.format_stages(results))
+    print(f"wrote {path}")
+    return 0
 
 
 def _progress(line: str) -> None:

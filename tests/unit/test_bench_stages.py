@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 
 from omni.bench import stages
 from omni.clock import RealClock
@@ -29,3 +30,9 @@ async def test_every_stage_is_measured_and_reported() -> None:
     table = stages.format_stages(results)
     assert "STT" in table and "LLM" in table and "TTS" in table and "omni" in table
     assert len(lines) == 2 * len(stages.STT_SENTENCES) + 1 + len(stages.TTS_SENTENCES)
+    tts_rows = [line for line in table.splitlines() if line.startswith(("  en ", "  ko "))]
+    assert len({_display_columns(line.split(" ms")[0]) for line in tts_rows}) == 1, "Korean rows line up"
+
+
+def _display_columns(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

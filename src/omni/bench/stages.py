@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import statistics
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from contextlib import aclosing
 from dataclasses import asdict, dataclass
@@ -225,7 +226,7 @@ def format_stages(results: StageResults) -> str:
         for path in ("fast", "timed"):
             stt_runs = [r for r in results.stt if r.sentence == sentence and r.path == path]
             if stt_runs:
-                lines.append(f"  {path:5s} {_short(sentence):32s} {stt_runs[0].audio_seconds:5.1f} s "
+                lines.append(f"  {path:5s} {_cell(sentence, 32)} {stt_runs[0].audio_seconds:5.1f} s "
                              f"{med(r.compute_seconds for r in stt_runs) * 1000:6.0f} ms "
                              f"{med(r.real_time_factor for r in stt_runs):6.3f} {med(r.wer for r in stt_runs):6.2f}")
     lines.append("")
@@ -243,10 +244,18 @@ def format_stages(results: StageResults) -> str:
         tts_runs = [r for r in results.tts if r.sentence == sentence]
         if tts_runs:
             first_ms = med(r.first_audio_seconds for r in tts_runs) * 1000
-            lines.append(f"  {language} {_short(sentence):36s} {first_ms:8.0f} ms"
+            lines.append(f"  {language} {_cell(sentence, 36)} {first_ms:8.0f} ms"
                          f" {tts_runs[0].audio_seconds:5.1f} s {med(r.real_time_factor for r in tts_runs):8.3f}")
     return "\n".join(lines)
 
 
-def _short(text: str, width: int = 32) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _cell(text: str, width: int) -> str:
+    """The text cut and padded to a terminal width, counting wide (Hangul, CJK) characters as two columns."""
+    def columns(t: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in t)
+
+    if columns(text) > width:
+        while columns(text) > width - 1:
+            text = text[:-1]
+        text += "…"
+    return text + " " * (width - columns(text))

@@ -15,6 +15,7 @@ from omni.bench.report import (
     format_table,
     last_sound,
     percentile,
+    pipeline_name,
     stage_shares,
     summarize,
 )
@@ -90,15 +91,48 @@ def test_compare_groups_by_input_and_gives_the_ratio_of_medians() -> None:
     ]
     voice, text = compare(runs)
     assert (voice.input, voice.language, text.input, text.language) == ("voice", "en", "text", "ko")
-    assert voice.engine is not None and voice.engine.median == pytest.approx(1.5)
-    assert voice.ratio == pytest.approx(4.0 / 1.5)
-    assert text.ratio == pytest.approx(1.0)
+    engine = voice.get("engine")
+    assert engine is not None and engine.summary is not None and engine.summary.median == pytest.approx(1.5)
+    assert voice.ratio("engine") == pytest.approx(4.0 / 1.5)
+    assert text.ratio("engine") == pytest.approx(1.0)
 
 
 def test_ratio_is_missing_when_one_pipeline_has_no_successful_run() -> None:
     (only,) = compare([_run("engine", 1.0), _run("cascade", None, error="stt: empty")])
-    assert only.cascade is None
-    assert only.ratio is None
+    cascade = only.get("cascade")
+    assert cascade is not None and cascade.summary is None and cascade.failed == 1
+    assert only.ratio("engine") is None
+    assert only.ratios == {"engine": None}
+
+
+def test_three_pipelines_keep_their_order_and_each_gets_the_cascades_ratio() -> None:
+    runs = [
+        _run("server", 1.5, {"until speech_stopped": 0.6, "rest": 0.9}), _run("engine", 1.0), _run("cascade", 4.0),
+        _run("server", 2.5, {"until speech_stopped": 0.6, "rest": 1.9}), _run("engine", 2.0), _run("cascade", 6.0),
+        _run("server", None, error="no reply finished within 90 s"),
+    ]
+    (voice,) = compare(runs)
+    assert [p.pipeline for p in voice.pipelines] == ["server", "engine", "cascade"]
+    server = voice.get("server")
+    assert server is not None and server.summary is not None
+    assert (server.summary.count, server.summary.median, server.failed) == (2, 2.0, 1)
+    assert [s.stage for s in server.stages] == ["until speech_stopped", "rest"]
+    assert voice.ratios == {"server": pytest.approx(2.5), "engine": pytest.approx(5.0 / 1.5)}
+    assert voice.get("nothing") is None and voice.ratio("nothing") is None
+
+
+def test_the_order_given_comes_first_and_a_pipeline_without_runs_of_a_kind_shows_none() -> None:
+    variant = "engine [session.speculate=false]"
+    runs = [
+        _run("cascade", 3.0), _run(variant, 2.0), _run("engine", 1.0),
+        _run("engine", 0.5, input="text", language="ko"),
+    ]
+    voice, text = compare(runs, ["server", "engine", variant, "cascade"])
+    assert [p.pipeline for p in voice.pipelines] == ["server", "engine", variant, "cascade"]
+    assert voice.ratios == {"server": None, "engine": pytest.approx(3.0), variant: pytest.approx(1.5)}
+    text_cascade = text.get("cascade")
+    assert text_cascade is not None and text_cascade.summary is None and text_cascade.failed == 0
+    assert [p.pipeline for p in compare(runs)[0].pipelines] == ["cascade", variant, "engine"]
 
 
 def test_table_shows_both_pipelines_ratio_stages_and_failures() -> None:
@@ -114,6 +148,29 @@ def test_table_shows_both_pipelines_ratio_stages_and_failures() -> None:
     assert "cascade / engine (median): 3.00x" in table
     assert "llm, whole reply" in table and "2000 ms" in table
     assert "1 run(s) failed" in table and "tts: no audio" in table
+    cascade_line = next(line for line in table.splitlines() if line.startswith("  naive cascade  "))
+    assert "(1 failed)" in cascade_line and "3600 ms" in cascade_line
+
+
+def test_table_names_the_server_and_variants_and_gives_a_ratio_for_each() -> None:
+    variant = "engine [vad.silence_duration_ms=400]"
+    runs = [
+        _run("server", 1.6, {"until speech_stopped arrives": 0.7, "lead-in silence / playout": 0.9}),
+        _run("engine", 1.2), _run(variant, 0.8), _run("cascade", 4.8),
+    ]
+    table = format_table(runs, ["server", "engine", variant, "cascade"])
+    lines = table.splitlines()
+    rows = [line.split("  ")[1].strip() for line in lines[2:6]]
+    assert rows == [pipeline_name(p) for p in ("server", "engine", variant, "cascade")]
+    assert rows[0] == "omni serve over Realtime WebSocket"
+    assert rows[2] == "omni streaming engine [vad.silence_duration_ms=400]"
+    assert "cascade / server (median): 3.00x" in table
+    assert "cascade / engine (median): 4.00x" in table
+    assert f"cascade / {variant} (median): 6.00x" in table
+    assert "cascade / cascade" not in table
+    assert "omni serve over Realtime WebSocket stages" in table and "until speech_stopped arrives" in table
+    # the columns line up however long the longest name is
+    assert len({line.index(" ms") for line in lines[2:6]}) == 1
 
 
 def test_cpu_model_from_proc_cpuinfo_text() -> None:

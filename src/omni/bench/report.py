@@ -1,5 +1,10 @@
 """Benchmark runs as plain data, and the pure arithmetic over them: median, p90, stage shares, the printed table,
-and where sound begins and ends in a clip (the points latency is measured between)."""
+and where sound begins and ends in a clip (the points latency is measured between).
+
+A run belongs to a pipeline, named by a short key: ``server`` (``omni serve`` over the Realtime WebSocket),
+``engine`` (the streaming session in-process), ``engine [KEY=VALUE,…]`` (the same engine with other settings, for a
+before/after in one run) and ``cascade`` (the naive baseline every streaming pipeline is compared with).
+"""
 
 from __future__ import annotations
 
@@ -13,13 +18,27 @@ import numpy as np
 
 from omni.types import Samples
 
-Pipeline = Literal["engine", "cascade"]
+Pipeline = str
+"""A pipeline's key: one of :data:`PIPELINE_NAMES`, or a variant's ``engine [KEY=VALUE,…]``."""
 InputKind = Literal["voice", "text"]
 
 SOUND_THRESHOLD = 0.01
 """A sample louder than this (-40 dBFS) is sound; Piper's and espeak-ng's silences stay far below it."""
 
-PIPELINE_NAMES: dict[str, str] = {"engine": "omni streaming engine", "cascade": "naive cascade"}
+BASELINE = "cascade"
+PIPELINE_NAMES: dict[str, str] = {
+    "server": "omni serve over Realtime WebSocket",
+    "engine": "omni streaming engine",
+    "cascade": "naive cascade",
+}
+ENGINE_VARIANT_PREFIX = "engine ["
+
+
+def pipeline_name(pipeline: Pipeline) -> str:
+    """What the table calls a pipeline: a variant is the engine's name with its settings."""
+    if pipeline.startswith(ENGINE_VARIANT_PREFIX):
+        return PIPELINE_NAMES["engine"] + pipeline[len("engine"):]
+    return PIPELINE_NAMES.get(pipeline, pipeline)
 
 
 @dataclass
@@ -40,6 +59,8 @@ class RunResult:
     load_average: float | None = None
     """The 1-minute load average when the turn started: other work on the machine skews the numbers."""
     error: str | None = None
+    marks: dict[str, float] = field(default_factory=dict)
+    """When things were seen, in seconds after the end of the input (the server pipeline: event arrivals)."""
 
 
 @dataclass(frozen=True)
@@ -61,22 +82,39 @@ class StageShare:
 
 
 @dataclass(frozen=True)
+class PipelineResult:
+    """One pipeline on one kind of input: its latency over the runs that succeeded, and where the time went."""
+
+    pipeline: Pipeline
+    summary: Summary | None
+    stages: tuple[StageShare, ...]
+    failed: int = 0
+
+
+@dataclass(frozen=True)
 class Comparison:
-    """Both pipelines on one kind of input (English speech, Korean text)."""
+    """Every pipeline on one kind of input (English speech, Korean text), in the order they ran."""
 
     input: InputKind
     language: str
-    engine: Summary | None
-    cascade: Summary | None
-    engine_stages: tuple[StageShare, ...]
-    cascade_stages: tuple[StageShare, ...]
+    pipelines: tuple[PipelineResult, ...]
+
+    def get(self, pipeline: Pipeline) -> PipelineResult | None:
+        return next((p for p in self.pipelines if p.pipeline == pipeline), None)
+
+    def ratio(self, pipeline: Pipeline) -> float | None:
+        """How many times longer the cascade takes than ``pipeline`` (median over median)."""
+        mine, baseline = self.get(pipeline), self.get(BASELINE)
+        if mine is None or baseline is None or mine.summary is None or baseline.summary is None:
+            return None
+        if mine.summary.median <= 0:
+            return None
+        return baseline.summary.median / mine.summary.median
 
     @property
-    def ratio(self) -> float | None:
-        """How many times longer the cascade takes than the engine (median over median)."""
-        if self.engine is None or self.cascade is None or self.engine.median <= 0:
-            return None
-        return self.cascade.median / self.engine.median
+    def ratios(self) -> dict[Pipeline, float | None]:
+        """The cascade's median over each streaming pipeline's."""
+        return {p.pipeline: self.ratio(p.pipeline) for p in self.pipelines if p.pipeline != BASELINE}
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -112,24 +150,30 @@ def stage_shares(runs: Sequence[RunResult]) -> tuple[StageShare, ...]:
     return tuple(shares)
 
 
-def compare(runs: Sequence[RunResult]) -> list[Comparison]:
-    """One comparison per kind of input, in the order the runs first used it; failed runs do not count."""
+def compare(runs: Sequence[RunResult], pipelines: Sequence[Pipeline] = ()) -> list[Comparison]:
+    """One comparison per kind of input, in the order the runs first used it; failed runs do not count.
+
+    Pipelines come in the order given, then any others in the order they first ran; each kind lists every one
+    of them (a pipeline without a run of that kind shows as having none)."""
     kinds: list[tuple[InputKind, str]] = []
+    order = list(pipelines)
     for run in runs:
         if (run.input, run.language) not in kinds:
             kinds.append((run.input, run.language))
+        if run.pipeline not in order:
+            order.append(run.pipeline)
     comparisons = []
     for kind, language in kinds:
-        engine = [r for r in runs if (r.input, r.language, r.pipeline) == (kind, language, "engine")]
-        cascade = [r for r in runs if (r.input, r.language, r.pipeline) == (kind, language, "cascade")]
-        comparisons.append(Comparison(
-            input=kind,
-            language=language,
-            engine=summarize([r.latency for r in engine if r.latency is not None]),
-            cascade=summarize([r.latency for r in cascade if r.latency is not None]),
-            engine_stages=stage_shares(engine),
-            cascade_stages=stage_shares(cascade),
-        ))
+        results = []
+        for pipeline in order:
+            mine = [r for r in runs if (r.input, r.language, r.pipeline) == (kind, language, pipeline)]
+            results.append(PipelineResult(
+                pipeline=pipeline,
+                summary=summarize([r.latency for r in mine if r.latency is not None]),
+                stages=stage_shares(mine),
+                failed=sum(r.latency is None for r in mine),
+            ))
+        comparisons.append(Comparison(kind, language, tuple(results)))
     return comparisons
 
 
@@ -140,27 +184,32 @@ def title(comparison: Comparison) -> str:
     return f"{language} text in → first audible reply (text-in latency, no speech recognition involved)"
 
 
-def format_table(runs: Sequence[RunResult]) -> str:
-    """The human-readable report: latency per pipeline, the ratio, and where each pipeline's time goes."""
+def format_table(runs: Sequence[RunResult], pipelines: Sequence[Pipeline] = ()) -> str:
+    """The human-readable report: latency per pipeline, the cascade's ratio to each streaming pipeline, and where
+    each pipeline's time goes."""
     lines: list[str] = []
     failed = [r for r in runs if r.latency is None]
-    for comparison in compare(runs):
-        lines += [title(comparison), f"  {'':<24}{'runs':>6}{'median':>10}{'p90':>10}{'min':>10}{'max':>10}"]
-        for pipeline, summary in (("engine", comparison.engine), ("cascade", comparison.cascade)):
-            name = PIPELINE_NAMES[pipeline]
+    comparisons = compare(runs, pipelines)
+    width = max([24, *(len(pipeline_name(p.pipeline)) + 2 for c in comparisons for p in c.pipelines)])
+    for comparison in comparisons:
+        lines += [title(comparison), f"  {'':<{width}}{'runs':>6}{'median':>10}{'p90':>10}{'min':>10}{'max':>10}"]
+        for result in comparison.pipelines:
+            name, summary = pipeline_name(result.pipeline), result.summary
+            note = f"  ({result.failed} failed)" if result.failed else ""
             if summary is None:
-                lines.append(f"  {name:<24}{0:>6}{'-':>10}{'-':>10}{'-':>10}{'-':>10}")
+                lines.append(f"  {name:<{width}}{0:>6}{'-':>10}{'-':>10}{'-':>10}{'-':>10}{note}")
             else:
                 lines.append(
-                    f"  {name:<24}{summary.count:>6}{_ms(summary.median):>10}{_ms(summary.p90):>10}"
-                    f"{_ms(summary.minimum):>10}{_ms(summary.maximum):>10}"
+                    f"  {name:<{width}}{summary.count:>6}{_ms(summary.median):>10}{_ms(summary.p90):>10}"
+                    f"{_ms(summary.minimum):>10}{_ms(summary.maximum):>10}{note}"
                 )
-        ratio = comparison.ratio
-        lines.append(f"  cascade / engine (median): {'-' if ratio is None else f'{ratio:.2f}x'}")
-        for pipeline, shares in (("engine", comparison.engine_stages), ("cascade", comparison.cascade_stages)):
-            if shares:
-                lines.append(f"  {PIPELINE_NAMES[pipeline]} stages (median ms, median share of the run):")
-                lines += [f"    {s.stage:<42}{_ms(s.median):>10}{s.share:>7.0%}" for s in shares]
+        for pipeline, ratio in comparison.ratios.items():
+            shown = "-" if ratio is None else f"{ratio:.2f}x"
+            lines.append(f"  cascade / {pipeline} (median): {shown}")
+        for result in comparison.pipelines:
+            if result.stages:
+                lines.append(f"  {pipeline_name(result.pipeline)} stages (median ms, median share of the run):")
+                lines += [f"    {s.stage:<42}{_ms(s.median):>10}{s.share:>7.0%}" for s in result.stages]
         lines.append("")
     if failed:
         lines.append(f"{len(failed)} run(s) failed and are left out:")

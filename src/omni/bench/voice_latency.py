@@ -1,18 +1,23 @@
-"""Voice-to-voice latency: the streaming session engine against the naive cascade, on the same loaded models.
+"""Voice-to-voice latency: ``omni serve`` over the Realtime WebSocket and the streaming session engine in-process,
+against the naive cascade, on the same models.
 
 English questions are spoken by the TTS voice at bench time and streamed into a fresh :class:`Session` the way a
 microphone delivers them (20 ms pieces on the real clock, each handed over when its last sample has been "spoken").
 The latency of a turn runs from the true end of speech in the clip (known, because the clip was built around it) to
 the first audible sample the paced output plays. The cascade gets the same clip and is timed from the same point.
+The server pipeline streams the same clip into a real ``omni serve`` process, as a client would
+(:mod:`omni.bench.realtime_turn`); variants (:mod:`omni.bench.variants`) run the in-process engine with other
+settings on the same loaded backends. The pipelines take turns on every question, so a slower stretch of the
+machine falls on all of them.
 
 Korean is measured from text, not speech: whisper cannot read espeak-ng's Korean, and no natural Korean voice is
 packaged, so a Korean speech-in number would measure a broken transcription. The Korean figure is the time from a
 text message to the first audible reply sample, labelled as such.
 
-Both pipelines start every measured turn from the same LLM state. First an unrelated prompt runs, so the prompt
+Every pipeline starts every measured turn from the same LLM state. First an unrelated prompt runs, so the prompt
 cache never holds the previous run's question (llama.cpp would skip work already done); then, as ``omni voice``,
 ``talk`` and ``chat`` do before the user speaks, the system prompt is prefilled. ``cold_prompt`` leaves the prefill
-out: a first turn of a process that just started, for both pipelines alike.
+out: a first turn of a process that just started, for every pipeline alike.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +40,9 @@ from omni.audio.pacing import STEP_SECONDS, feed_in_real_time
 from omni.audio.resample import resample
 from omni.backends.base import LLM, TTS, GenerationOptions
 from omni.bench import cascade
-from omni.bench.report import RunResult, compare, cpu_model, first_sound, last_sound
+from omni.bench.realtime_turn import RealtimeTurns, wire_clip
+from omni.bench.report import RunResult, compare, cpu_model, first_sound, last_sound, pipeline_name
+from omni.bench.variants import Variant
 from omni.clock import RealClock
 from omni.config import Settings
 from omni.errors import BackendError, ConfigError, OmniError
@@ -213,17 +221,20 @@ class Bench:
         else:
             await self.llm.prefill([ChatMessage("system", self.options.instructions)])
 
-    async def _session(self, probe: TurnProbe, timing: TimingObserver) -> Session:
+    async def _session(self, probe: TurnProbe, timing: TimingObserver, variant: Variant | None) -> Session:
         output = PacedOutput(self.clock, sample_rate=OUTPUT_RATE)
-        session = Session(self.backends, self.options, clock=self.clock, output=output, observers=[probe, timing])
+        options = self.options if variant is None else session_options(variant.settings)
+        session = Session(self.backends, options, clock=self.clock, output=output, observers=[probe, timing])
         await self.prepare_llm(session)
         return session
 
-    async def engine_voice(self, question: SpokenQuestion, run: int) -> RunResult:
-        result = RunResult("engine", "voice", "en", question.text, run, None, load_average=os.getloadavg()[0])
+    async def engine_voice(self, question: SpokenQuestion, run: int, variant: Variant | None = None) -> RunResult:
+        """One spoken turn through the engine; with ``variant``, on that variant's settings."""
+        pipeline = "engine" if variant is None else variant.name
+        result = RunResult(pipeline, "voice", "en", question.text, run, None, load_average=os.getloadavg()[0])
         probe = TurnProbe()
         timing = TimingObserver()
-        session = await self._session(probe, timing)
+        session = await self._session(probe, timing, variant)
         start = timing.stream_start = self.clock.now()
         try:
             await feed_in_real_time(session.push_audio, self.clock, AudioChunk(question.clip, INPUT_RATE), start=start)
@@ -232,11 +243,14 @@ class Bench:
             await session.aclose()
         return _finish(result, probe, timing, start + question.speech_end, spoken=True)
 
-    async def engine_text(self, text: str, language: str, run: int) -> tuple[RunResult, list[ChatMessage]]:
-        result = RunResult("engine", "text", language, text, run, None, load_average=os.getloadavg()[0])
+    async def engine_text(
+        self, text: str, language: str, run: int, variant: Variant | None = None
+    ) -> tuple[RunResult, list[ChatMessage]]:
+        pipeline = "engine" if variant is None else variant.name
+        result = RunResult(pipeline, "text", language, text, run, None, load_average=os.getloadavg()[0])
         probe = TurnProbe()
         timing = TimingObserver()
-        session = await self._session(probe, timing)
+        session = await self._session(probe, timing, variant)
         start = self.clock.now()
         try:
             session.add_user_text(text)
@@ -300,39 +314,57 @@ async def run(
     languages: Sequence[str],
     progress: Progress,
     cold_prompt: bool = False,
+    server_url: str | None = None,
+    variants: Sequence[Variant] = (),
 ) -> list[RunResult]:
-    """Every question ``runs`` times through both pipelines, engine and cascade in turn; one warm-up turn each first."""
+    """Every question ``runs`` times through every pipeline, taking turns in the order of :func:`pipelines`; one
+    warm-up turn each first. ``server_url``: the ``omni serve`` of the server pipeline (None: no server pipeline)."""
     bench = Bench(backends, settings, cold_prompt=cold_prompt)
+    server = None if server_url is None else RealtimeTurns(server_url, settings, cold_prompt=cold_prompt)
     assert backends.tts is not None
     spoken = [await speak(backends.tts, q, "en") for q in QUESTIONS["en"]] if "en" in languages else []
+    wired = [wire_clip(q.text, q.clip, INPUT_RATE, q.speech_end) for q in spoken]
     korean = QUESTIONS["ko"] if "ko" in languages else ()
+
+    async def voice(index: int, number: int) -> list[RunResult]:
+        question, done = spoken[index], []
+        if server is not None:
+            done.append(await server.voice(wired[index], number))
+        done.append(await bench.engine_voice(question, number))
+        done += [await bench.engine_voice(question, number, variant) for variant in variants]
+        done.append(await bench.cascade_voice(question, number))
+        return done
+
+    async def text(text: str, number: int) -> list[RunResult]:
+        done = [await server.text(text, "ko", number)] if server is not None else []
+        engine, prompt = await bench.engine_text(text, "ko", number)
+        done.append(engine)
+        done += [(await bench.engine_text(text, "ko", number, variant))[0] for variant in variants]
+        if engine.error is None:  # the cascade sends the engine's exact prompt
+            done.append(await bench.cascade_text(text, "ko", prompt, number))
+        return done
+
     progress("warming up (one turn through each pipeline, not counted)")
-    if spoken:
-        await bench.engine_voice(spoken[0], 0)
-        await bench.cascade_voice(spoken[0], 0)
-    else:
-        _, prompt = await bench.engine_text(korean[0], "ko", 0)
-        await bench.cascade_text(korean[0], "ko", prompt, 0)
+    await (voice(0, 0) if spoken else text(korean[0], 0))
     results: list[RunResult] = []
     for number in range(1, runs + 1):
-        for question in spoken:
-            for measure in (bench.engine_voice, bench.cascade_voice):
-                results.append(await measure(question, number))
-                progress(_line(results[-1], runs))
-        for text in korean:
-            engine, prompt = await bench.engine_text(text, "ko", number)
-            results.append(engine)
-            progress(_line(engine, runs))
-            if engine.error is None:
-                results.append(await bench.cascade_text(text, "ko", prompt, number))
-                progress(_line(results[-1], runs))
+        jobs = [partial(voice, i, number) for i in range(len(spoken))] + [partial(text, t, number) for t in korean]
+        for job in jobs:
+            for result in await job():
+                results.append(result)
+                progress(_line(result, runs))
     return results
+
+
+def pipelines(*, server: bool, variants: Sequence[Variant] = ()) -> list[str]:
+    """The pipelines of a run, in the order they take turns."""
+    return [*(["server"] if server else []), "engine", *(v.name for v in variants), "cascade"]
 
 
 def _line(result: RunResult, runs: int) -> str:
     outcome = f"{result.latency * 1000:.0f} ms" if result.latency is not None else f"FAILED: {result.error}"
     heard = f" heard {result.transcript!r}" if result.transcript else ""
-    return (f"[{result.run}/{runs}] {result.pipeline:<7} {result.language} {result.question!r}: {outcome};"
+    return (f"[{result.run}/{runs}] {result.pipeline:<8} {result.language} {result.question!r}: {outcome};"
             f"{heard} reply {result.reply!r}")
 
 
@@ -373,8 +405,13 @@ def results_document(
     runs: int,
     load: Sequence[float],
     cold_prompt: bool = False,
+    order: Sequence[str] = (),
+    variants: Sequence[Variant] = (),
 ) -> dict[str, Any]:
-    """Everything a reader needs to judge the numbers: when, where, how, every run, and the summary."""
+    """Everything a reader needs to judge the numbers: when, where, how, every run, and the summary.
+    ``order``: the pipelines in the order they took turns."""
+    comparisons = compare(results, order)
+    names = [p.pipeline for p in comparisons[0].pipelines] if comparisons else list(order)
     return {
         "benchmark": "voice-latency",
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -392,8 +429,16 @@ def results_document(
                 "cold: an unrelated prompt runs before every measured turn" if cold_prompt else
                 "warm system prompt: an unrelated prompt, then the system prompt prefilled, before every turn"
             ),
+            "server": (
+                "a fresh Realtime session per turn on one `omni serve` process, streamed at real-time pace over "
+                "the WebSocket; the first audible sample as played by a client that plays each audio delta on "
+                "arrival; before each turn the server's LLM is primed through POST /v1/chat/completions "
+                "(the system message, max_tokens 1; an unrelated prompt with --cold-prompt)"
+            ) if "server" in names else None,
+            "variants": {v.name: dict(v.changes) for v in variants},
         },
-        "summary": [{**asdict(c), "ratio": c.ratio} for c in compare(results)],
+        "pipelines": {name: pipeline_name(name) for name in names},
+        "summary": [{**asdict(c), "ratios": c.ratios} for c in comparisons],
         "runs": [asdict(r) for r in results],
     }
 

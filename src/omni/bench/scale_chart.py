@@ -12,7 +12,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-INSTALL = ".venv/bin/pip install matplotlib==3.10.8"
+INSTALL = ".venv/bin/pip install matplotlib==3.11.2"
 """The version the published chart was drawn with."""
 STT_LABELS = {"canned": "protocol + VAD + endpointing (canned STT)", "real": "with real STT"}
 

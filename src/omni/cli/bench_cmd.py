@@ -1,12 +1,15 @@
 """``omni bench``: measured performance on this machine, one suite at a time.
 
-``--suite latency`` (the default): voice-to-voice latency of the streaming engine against a naive cascade.
+``--suite latency`` (the default): voice-to-voice latency of ``omni serve`` over the Realtime WebSocket and of the
+streaming engine in-process, against a naive cascade; ``--variant`` adds the engine on other settings, in the same run.
 ``--suite scale``: how many concurrent Realtime sessions one ``omni serve`` holds before it falls behind real time,
 and the server's CPU and memory per session.
 ``--suite barge-in``: how fast a reply stops when the user speaks over it, and which sounds stop it by mistake.
 ``--suite stages``: each stage alone — STT speed and accuracy, LLM speed through Omni and llama.cpp directly, TTS.
+``--suite all``: all four, one after the other, into one results folder.
 
-Each prints a table and writes every measurement, with the machine it ran on, to a JSON file.
+Each prints a table and writes every measurement, with the machine it ran on, to a JSON file (and a PNG chart, for
+latency and scale).
 """
 
 from __future__ import annotations
@@ -16,39 +19,57 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 from omni.bench import voice_latency
-from omni.bench.report import format_table
+from omni.bench.report import RunResult, format_table
+from omni.bench.variants import Variant, build_all
 from omni.cli.common import add_global_flags, guarded, settings_from
-from omni.errors import ConfigError
+from omni.config import Settings
+from omni.errors import ConfigError, OmniError
 from omni.session.build import load_backends
+from omni.session.session import Backends
 
-DEFAULT_JSON = {"latency": Path("bench-results/voice-latency.json"), "scale": Path("bench-results/scale.json"),
-                "barge-in": Path("bench-results/barge-in.json"), "stages": Path("bench-results/stages.json")}
+RESULTS = Path("bench-results")
+FILE_NAMES = {"latency": "voice-latency.json", "scale": "scale.json", "barge-in": "barge-in.json",
+              "stages": "stages.json"}
+ALL = ("latency", "barge-in", "stages", "scale")
+"""What ``--suite all`` runs, in this order: the scale suite, the longest, comes last."""
 SCALE_FLAGS = ("max_sessions", "step_seconds", "warmup_seconds", "stt", "max_delay_ms", "max_reply_delay_ms", "chart")
 SUITE_FLAGS = {  # the flags each suite reads; any other suite's flag is refused rather than silently ignored
-    "latency": ("runs", "questions", "cold_prompt"),
-    "scale": SCALE_FLAGS,
-    "barge-in": ("runs",),
-    "stages": ("runs",),
+    "latency": ("runs", "questions", "cold_prompt", "no_server", "variant", "chart", "json"),
+    "scale": (*SCALE_FLAGS, "json"),
+    "barge-in": ("runs", "json"),
+    "stages": ("runs", "json"),
+    "all": ("runs",),
 }
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "bench", help="measure this machine: voice-to-voice latency (default), sessions per server, barge-in, stages",
-        description="Benchmarks on this machine. --suite latency (default): the streaming engine against a naive "
-        "cascade, voice to voice. --suite scale: concurrent Realtime sessions against a real `omni serve` until it "
-        "falls behind real time, with its CPU and memory per session. --suite barge-in: how fast a reply stops when "
-        "the user speaks over it, and which sounds stop it by mistake. --suite stages: STT, LLM and TTS alone.",
+        description="Benchmarks on this machine. --suite latency (default): omni serve over the Realtime WebSocket "
+        "and the streaming engine in-process against a naive cascade, voice to voice (--variant: the engine on other "
+        "settings too, before/after in one run). --suite scale: concurrent Realtime sessions against a real "
+        "`omni serve` until it falls behind real time, with its CPU and memory per session. --suite barge-in: how "
+        "fast a reply stops when "
+        "the user speaks over it, and which sounds stop it by mistake. --suite stages: STT, LLM and TTS alone. "
+        "--suite all: every suite, one after the other, into one results folder (--out).",
     )
-    parser.add_argument("--suite", choices=("latency", "scale", "barge-in", "stages"), default="latency",
-                        help="what to measure (default latency)")
+    parser.add_argument("--suite", choices=("latency", "scale", "barge-in", "stages", "all"), default="latency",
+                        help="what to measure (default latency); all: every suite, one after the other")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="the results folder (default bench-results/): <suite>.json, voice-latency.json for "
+                        "latency, and the charts next to them")
     parser.add_argument("--json", type=Path, default=None,
                         help="where to write every measurement and the machine info (default "
-                        "bench-results/<suite>.json, voice-latency.json for latency)")
+                        "<out>/<suite>.json, voice-latency.json for latency)")
+    parser.add_argument("--chart", type=Path, default=None,
+                        help="latency, scale: where to draw the PNG chart (default next to the JSON; needs "
+                        "matplotlib)")
     latency = parser.add_argument_group("--suite latency")
     parser.add_argument("--runs", type=_positive, default=None,
                         help="latency: turns per question and pipeline (default 5); barge-in: trials of each sound "
@@ -57,6 +78,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                          help="English spoken questions, Korean text questions, or both (default all)")
     latency.add_argument("--cold-prompt", action="store_true", default=None,
                          help="skip the system-prompt prefill before each turn (a process that has just started)")
+    latency.add_argument("--no-server", action="store_true", default=None,
+                         help="leave out the omni serve pipeline (no server subprocess; in-process pipelines only)")
+    latency.add_argument("--variant", action="append", default=None, metavar="KEY=VALUE[,KEY=VALUE…]",
+                         help="also run the engine with these settings changed, on the same models, in the same "
+                         "run (before/after); keys from the session and vad sections, e.g. "
+                         "session.speculate_after_ms=50,vad.silence_duration_ms=400; repeatable")
     scale = parser.add_argument_group("--suite scale")
     scale.add_argument("--max-sessions", type=_positive, default=None,
                        help="stop doubling the sessions here (default 128)")
@@ -73,8 +100,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     scale.add_argument("--max-reply-delay-ms", type=_positive_number, default=None,
                        help="... or when the reply's first audio's p90 delay beyond the silence wait exceeds this "
                        "(default 500)")
-    scale.add_argument("--chart", type=Path, default=None,
-                       help="where to draw the PNG chart (default next to the JSON; needs matplotlib)")
     add_global_flags(parser)
     parser.set_defaults(func=guarded(run))
 
@@ -83,37 +108,77 @@ def run(args: argparse.Namespace) -> int:
     suite: str = args.suite
     for flag in sorted({f for flags in SUITE_FLAGS.values() for f in flags} - set(SUITE_FLAGS[suite])):
         if getattr(args, flag, None) is not None:
-            owners = ", ".join(name for name, flags in SUITE_FLAGS.items() if flag in flags)
-            raise ConfigError(f"--{flag.replace('_', '-')} belongs to --suite {owners}, not --suite {suite}")
-    path: Path = args.json or DEFAULT_JSON[suite]
+            owners = ", ".join(name for name, flags in SUITE_FLAGS.items() if flag in flags and name != "all")
+            hint = " (--suite all runs every suite on its defaults; only --runs and --out apply)" \
+                if suite == "all" else ""
+            raise ConfigError(f"--{flag.replace('_', '-')} belongs to --suite {owners}, not --suite {suite}{hint}")
+    out: Path = args.out or RESULTS
+    if suite == "all":
+        return _run_all(args, out)
+    path: Path = args.json or out / FILE_NAMES[suite]
     _check_writable(path)
-    if suite == "scale":
-        return _run_scale(args, path)
-    if suite == "barge-in":
-        return _run_barge_in(args, path)
-    if suite == "stages":
-        return _run_stages(args, path)
-    return _run_latency(args, path)
+    return RUNNERS[suite](args, path)
+
+
+def _run_all(args: argparse.Namespace, out: Path) -> int:
+    """Every suite in turn, each writing into ``out``; one that fails does not stop the others."""
+    _check_writable(out / FILE_NAMES["latency"])
+    status = 0
+    for suite in ALL:
+        print(f"== omni bench --suite {suite} ==", flush=True)
+        try:
+            code = RUNNERS[suite](args, out / FILE_NAMES[suite])
+        except OmniError as exc:
+            print(f"omni: error: --suite {suite}: {exc}", file=sys.stderr, flush=True)
+            code = 2
+        status = max(status, code)
+        print(flush=True)
+    return status
 
 
 def _run_latency(args: argparse.Namespace, path: Path) -> int:
+    from omni.bench import latency_chart
+
     runs = args.runs or 5
     cold = bool(args.cold_prompt)
+    server = not args.no_server
     languages = voice_latency.check_languages(args.questions or "all")
     settings = settings_from(args)
+    variants = build_all(settings, args.variant or ())  # a bad variant fails now, before the models load
+    chart: Path = args.chart or path.with_suffix(".png")
     load = os.getloadavg()
-    print(f"loading models… (load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})", file=sys.stderr, flush=True)
-    backends = load_backends(settings)
-    results = asyncio.run(voice_latency.run(
-        backends, settings, runs=runs, languages=languages, cold_prompt=cold, progress=_progress,
-    ))
-    document = voice_latency.results_document(results, settings, backends, runs=runs, load=load, cold_prompt=cold)
+    _progress(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
+    results, backends = asyncio.run(_measure_latency(
+        settings, runs=runs, languages=languages, cold=cold, server=server, variants=variants))
+    order = voice_latency.pipelines(server=server, variants=variants)
+    document = voice_latency.results_document(results, settings, backends, runs=runs, load=load, cold_prompt=cold,
+                                              order=order, variants=variants)
     _write(path, document)
     end = document["load_average"]["end"]
-    print(format_table(results), end="")
+    print(format_table(results, order), end="")
     print(f"load average: {load[0]:.2f} at the start, {end[0]:.2f} at the end (1-minute; {os.cpu_count()} cores)")
     print(f"wrote {path}")
+    print(latency_chart.draw_or_explain(document, chart))
     return 1 if any(r.latency is None for r in results) else 0
+
+
+async def _measure_latency(
+    settings: Settings, *, runs: int, languages: Sequence[str], cold: bool, server: bool, variants: Sequence[Variant]
+) -> tuple[list[RunResult], Backends]:
+    """One ``omni serve`` for the whole run (unless ``server`` is False), this process's own models, the turns."""
+    from omni.bench.realtime_turn import serve
+
+    async with AsyncExitStack() as stack:
+        url = None
+        if server:
+            _progress("starting omni serve on the same settings (it loads its own models)…")
+            url = (await stack.enter_async_context(serve(settings))).url
+            _progress(f"omni serve is listening on {url}")
+        _progress("loading models…")
+        backends = await asyncio.to_thread(load_backends, settings)
+        results = await voice_latency.run(backends, settings, runs=runs, languages=languages, cold_prompt=cold,
+                                          progress=_progress, server_url=url, variants=variants)
+        return results, backends
 
 
 def _run_scale(args: argparse.Namespace, path: Path) -> int:
@@ -183,6 +248,11 @@ def _run_stages(args: argparse.Namespace, path: Path) -> int:
     print(stages.format_stages(results))
     print(f"wrote {path}")
     return 0
+
+
+Runner = Callable[[argparse.Namespace, Path], int]
+RUNNERS: dict[str, Runner] = {
+    "latency": _run_latency, "scale": _run_scale, "barge-in": _run_barge_in, "stages": _run_stages}
 
 
 def _progress(line: str) -> None:

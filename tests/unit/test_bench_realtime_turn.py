@@ -80,6 +80,7 @@ def test_a_spoken_turn_is_timed_from_the_true_end_of_speech_and_its_stages_add_u
     assert result.marks["first_sound"] == pytest.approx(0.9)
     assert result.marks["vad_end_of_speech"] == pytest.approx(0.05)  # the VAD put the end 50 ms late
     assert result.marks["response_done"] == pytest.approx(2.0)
+    assert result.marks["reply_audio_seconds"] == pytest.approx(0.2)
 
 
 def test_a_text_turn_is_timed_from_sending_it() -> None:

@@ -174,11 +174,13 @@ def text_stages(sent: float, events: TurnEvents) -> dict[str, float]:
 
 
 def marks(end: float, events: TurnEvents, speech_end: float | None) -> dict[str, float]:
-    """Every event's arrival in seconds after the end of the input, for the JSON."""
+    """Every event's arrival in seconds after the end of the input, and the length of the reply's audio, for the
+    JSON (a reply done long after its audio could have been made says where to look)."""
     times = {"speech_stopped": events.speech_stopped, "transcription_completed": events.transcribed,
              "response_created": events.created, "first_audio_delta": events.playback.first_arrival,
              "first_sound": events.playback.first_sound_at, "response_done": events.done}
     found = {name: at - end for name, at in times.items() if at is not None}
+    found["reply_audio_seconds"] = events.playback.seconds  # not a time: how long the reply's audio is
     if speech_end is not None and events.audio_end_ms is not None and not math.isnan(events.audio_end_ms):
         found["vad_end_of_speech"] = events.audio_end_ms / 1000 - speech_end  # the VAD's end vs the true one
     return found

@@ -60,7 +60,8 @@ class RunResult:
     """The 1-minute load average when the turn started: other work on the machine skews the numbers."""
     error: str | None = None
     marks: dict[str, float] = field(default_factory=dict)
-    """When things were seen, in seconds after the end of the input (the server pipeline: event arrivals)."""
+    """More about the turn, in seconds (the server pipeline: each event's arrival after the end of the input, and
+    the length of the reply's audio)."""
 
 
 @dataclass(frozen=True)

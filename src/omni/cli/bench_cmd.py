@@ -61,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--suite", choices=("latency", "scale", "barge-in", "stages", "all"), default="latency",
                         help="what to measure (default latency); all: every suite, one after the other")
-    parser.add_argument("--out", type=Path, default=None,
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="the results folder (default bench-results/): <suite>.json, voice-latency.json for "
                         "latency, and the charts next to them")
     parser.add_argument("--json", type=Path, default=None,
@@ -73,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     latency = parser.add_argument_group("--suite latency")
     parser.add_argument("--runs", type=_positive, default=None,
                         help="latency: turns per question and pipeline (default 5); barge-in: trials of each sound "
-                        "(default 3); stages: runs of each measurement (default 3)")
+                        "(default 3); stages: runs of each measurement (default 3); all: each of these")
     latency.add_argument("--questions", choices=("en", "ko", "all"), default=None,
                          help="English spoken questions, Korean text questions, or both (default all)")
     latency.add_argument("--cold-prompt", action="store_true", default=None,

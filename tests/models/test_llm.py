@@ -81,3 +81,36 @@ def test_prompt_uses_the_model_chat_template(llm: LLM) -> None:
     prompt = llm.render([ChatMessage("system", "S"), ChatMessage("user", "U")])
     assert prompt.startswith("<|im_start|>system\nS<|im_end|>") and prompt.endswith("<|im_start|>assistant\n")
     assert llm.count_tokens("hello world") in (2, 3)
+
+
+async def test_generation_pauses_while_speech_work_holds_the_cores(llm: LLM) -> None:
+    """While a voice is synthesising (or STT transcribing) the LLM waits between tokens: at most the tokens already
+    under way when the hold began arrive during it (0.6 s is 15-20 tokens otherwise), and generation goes on
+    afterwards."""
+    import asyncio
+
+    from omni.cores import CORES
+
+    messages = [ChatMessage("user", "Count from one to forty, in words, separated by commas.")]
+    arrivals: list[float] = []
+    hold: list[float] = []
+    release = asyncio.Event()
+
+    async def hold_the_cores() -> None:
+        while len(arrivals) < 3:
+            await asyncio.sleep(0.005)
+        with CORES.speech():
+            hold.append(asyncio.get_running_loop().time())
+            await asyncio.sleep(0.6)
+            hold.append(asyncio.get_running_loop().time())
+        release.set()
+
+    holder = asyncio.create_task(hold_the_cores())
+    options = GenerationOptions(temperature=0.0, max_tokens=60)
+    async for event in llm.chat(messages, options=options):
+        if isinstance(event, TextDelta):
+            arrivals.append(asyncio.get_running_loop().time())
+    await holder
+    during = [t for t in arrivals if hold[0] < t < hold[1]]
+    assert len(during) <= 2, f"{len(during)} tokens arrived while speech held the cores"
+    assert any(t > hold[1] for t in arrivals), "generation did not go on after the hold"

@@ -15,10 +15,11 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from omni.aio import ModelLock, closing, iterate_in_thread
+from omni.aio import ModelLock, closing, iterate_in_thread, model_thread
 from omni.backends.base import LLM, GenerationOptions
 from omni.backends.tool_call_parser import ToolCallParser
 from omni.config import Settings
+from omni.cores import CORES
 from omni.errors import ModelNotFoundError
 from omni.types import ChatMessage, LLMEvent, TextDelta, Tool, Usage
 
@@ -49,6 +50,7 @@ class LlamaLLM(LLM):
         # An empty stop string would end every completion at once.
         self._stops = [s for s in {self._eos, "<|im_end|>", "<|endoftext|>"} if s]
         self._lock = ModelLock()  # llama.cpp contexts are not thread-safe: one generation at a time
+        self.thread = model_thread("llama")
 
     @property
     def llama(self) -> Any:
@@ -78,7 +80,8 @@ class LlamaLLM(LLM):
         async with self._lock.hold():
             # One generated token through the normal completion path: the cache then holds exactly the tokens a
             # later prompt starting with this prefix will have.
-            await asyncio.to_thread(self._llama.create_completion, prefix, max_tokens=1, temperature=0.0)
+            await asyncio.get_running_loop().run_in_executor(
+                self.thread, lambda: self._llama.create_completion(prefix, max_tokens=1, temperature=0.0))
 
     async def _chat(
         self, messages: Sequence[ChatMessage], tools: Sequence[Tool], options: GenerationOptions
@@ -89,7 +92,8 @@ class LlamaLLM(LLM):
             parser = ToolCallParser(frozenset(t.name for t in offered))
             completion_tokens = 0
             # Closed before the lock is released: the worker thread has stopped when the next call starts.
-            async with closing(iterate_in_thread(lambda stop: self._generate(prompt, options, stop))) as pieces:
+            generating = iterate_in_thread(lambda stop: self._generate(prompt, options, stop), self.thread)
+            async with closing(generating) as pieces:
                 async for piece in pieces:
                     completion_tokens += 1
                     text = parser.push(piece)
@@ -111,12 +115,14 @@ class LlamaLLM(LLM):
             stream=True,
         )
         try:
+            CORES.wait_for_turn(stop)
             for chunk in stream:
                 if stop.is_set():
                     return
                 text: str = chunk["choices"][0]["text"]  # type: ignore[index]
                 if text:
                     yield text
+                CORES.wait_for_turn(stop)  # before the next token: speech being transcribed or spoken goes first
         finally:
             # Close llama.cpp's generator here, in the worker thread that holds the model. Left to the garbage
             # collector it would finish on another thread, possibly while the next generation runs: llama.cpp

@@ -20,14 +20,14 @@ import numpy as np
 from omni.aio import closing, iterate_in_thread
 from omni.backends.base import TTS
 from omni.config import Settings
+from omni.cores import CORES
 from omni.errors import BackendError, BackendUnavailableError, ModelNotFoundError
 from omni.types import AudioChunk
 
 
 def default_threads() -> int:
-    """ONNX intra-op threads: one on a small machine, where the LLM is generating at the same time."""
-    cores = os.cpu_count() or 1
-    return 1 if cores <= 2 else min(4, cores // 2)
+    """ONNX intra-op threads: every core up to four; the LLM waits while speech is synthesised (:mod:`omni.cores`)."""
+    return max(1, min(os.cpu_count() or 1, 4))
 
 
 class PiperTTS(TTS):
@@ -59,6 +59,8 @@ class PiperTTS(TTS):
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or default_threads()
         options.inter_op_num_threads = 1
+        # Idle ONNX threads would otherwise spin for a while after each sentence, on the cores the LLM resumes on.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             session = onnxruntime.InferenceSession(
                 str(path), sess_options=options, providers=["CPUExecutionProvider"]
@@ -91,12 +93,13 @@ class PiperTTS(TTS):
         self, text: str, voice: str | None, speed: float, stop: threading.Event
     ) -> Iterator[AudioChunk]:
         config = self._synthesis_config(voice, speed)
-        for piece in self._voice.synthesize(text, syn_config=config):
-            if stop.is_set():
-                return
-            samples = np.ascontiguousarray(piece.audio_float_array, dtype=np.float32)
-            if samples.size:
-                yield AudioChunk(samples, self.sample_rate)
+        with CORES.speech():
+            for piece in self._voice.synthesize(text, syn_config=config):
+                if stop.is_set():
+                    return
+                samples = np.ascontiguousarray(piece.audio_float_array, dtype=np.float32)
+                if samples.size:
+                    yield AudioChunk(samples, self.sample_rate)
 
     async def _synthesize(
         self, text: str, voice: str | None, language: str | None, speed: float

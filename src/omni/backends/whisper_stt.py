@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from omni.aio import ModelLock
+from omni.aio import ModelLock, model_thread
 from omni.backends.base import STT
 from omni.backends.whisper_fast import MAX_SAMPLES, SAMPLE_RATE, FastDecoder, normalise_language
 from omni.config import Settings
+from omni.cores import CORES
 from omni.errors import AudioInputError, ConfigError, ModelNotFoundError
 from omni.types import Samples, Segment, Transcript
 
@@ -81,6 +82,7 @@ class WhisperSTT(STT):
         self.fast = FastDecoder(self._whisper)
         self.language = self._check_language(language)
         self._lock = ModelLock()
+        self.thread = model_thread("whisper")
 
     def __repr__(self) -> str:
         return f"WhisperSTT({str(self.model_dir)!r}, beam_size={self.beam_size}, threads={self.threads})"
@@ -118,7 +120,8 @@ class WhisperSTT(STT):
             raise AudioInputError("audio for transcription contains NaN or infinite samples")
         chosen = self._check_language(language) or self.language
         async with self._lock.hold():
-            work = asyncio.get_running_loop().run_in_executor(None, transcribe, samples, chosen)
+            loop = asyncio.get_running_loop()
+            work = loop.run_in_executor(self.thread, CORES.run_speech, transcribe, samples, chosen)
             try:
                 return await asyncio.shield(work)
             finally:

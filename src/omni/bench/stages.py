@@ -7,14 +7,16 @@ against llama.cpp called directly on the same loaded model, and the voices' time
 - **LLM**: one prompt, greedy, a fixed number of tokens. Prompt speed = prompt tokens / time to the first token;
   generation speed = tokens after the first / the time they took. Before every run an unrelated prompt runs, so the
   prompt cache holds nothing of the measured prompt. Through Omni means ``LLM.chat`` — chat template, worker
-  thread, event loop; "llama.cpp directly" is ``Llama.create_completion`` on the same model in the calling thread,
-  so the difference is what Omni adds.
+  thread, event loop; "llama.cpp directly" is ``Llama.create_completion`` on the same model, in the model's own
+  thread (a call from another thread would give OpenMP a second thread pool and slow both paths down, see
+  :func:`omni.aio.model_thread`), so the difference is what Omni adds.
 - **TTS**: sentences in English and Korean through the configured backend: time to the first audio chunk, and the
   real-time factor of the whole sentence.
 """
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time
 import unicodedata
@@ -146,7 +148,9 @@ async def measure_llm(llm: LLM, *, runs: int, progress: Progress) -> list[LlmRun
         results.append(await _through_omni(llm, messages, options))
         if isinstance(llm, LlamaLLM):
             await _clear_cache(llm)
-            results.append(_direct(llm, llm.render(messages), options))
+            prompt = llm.render(messages)
+            direct = asyncio.get_running_loop().run_in_executor(llm.thread, _direct, llm, prompt, options)
+            results.append(await direct)
         latest = ", ".join(f"{r.path} {r.generation_tokens_per_second:.1f} tok/s" for r in results[-2:])
         progress(f"llm {latest}")
     return results

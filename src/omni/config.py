@@ -96,6 +96,9 @@ class SessionSettings(_Section):
     speculate: bool = True
     """Transcribe and start the reply's LLM call during a pause that may end the turn (dropped if it does not)."""
     speculate_after_ms: int = Field(default=100, ge=0)
+    first_chunk_at_phrase: bool = True
+    """Start speaking the reply at its first English phrase boundary ("The capital of France" · "is Paris."), not
+    only at a sentence end or a comma."""
 
 
 class ServerSettings(_Section):

@@ -109,12 +109,15 @@ class ScriptedLLM(LLM):
 
 @dataclass
 class ScriptedTTS(TTS):
-    """Speaks 0.25 s of tone per word after ``latency``; records the texts it was given."""
+    """Speaks 0.25 s of tone per word after ``latency``, between ``lead`` and ``tail`` seconds of silence (a real
+    voice has both); records the texts it was given."""
 
     clock: Clock
     latency: float = 0.1
     seconds_per_word: float = 0.25
     sample_rate: int = 24000
+    lead: float = 0.0
+    tail: float = 0.0
     texts: list[str] = field(default_factory=list)
     closed: int = 0
 
@@ -125,10 +128,10 @@ class ScriptedTTS(TTS):
         finished = False
         try:
             await self.clock.sleep(self.latency)
-            yield AudioChunk(
-                np.full(round(len(text.split()) * self.seconds_per_word / speed * self.sample_rate), 0.1, np.float32),
-                self.sample_rate,
-            )
+            rate = self.sample_rate
+            tone = np.full(round(len(text.split()) * self.seconds_per_word / speed * rate), 0.1, np.float32)
+            yield AudioChunk(np.concatenate([np.zeros(round(self.lead * rate), np.float32), tone,
+                                             np.zeros(round(self.tail * rate), np.float32)]), rate)
             finished = True
         finally:
             if not finished:

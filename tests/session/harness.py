@@ -50,11 +50,14 @@ def make_harness(
     toolbox: ToolBox | None = None,
     output_audio: bool = True,
     speculate_after_ms: int | None = 200,
+    first_chunk_at_phrase: bool = True,
+    tts_silence: tuple[float, float] = (0.0, 0.0),
 ) -> Harness:
+    """``tts_silence``: the silence the scripted voice puts before and after each text."""
     clock = VirtualClock()
     stt = ScriptedSTT(clock, list(transcripts))
     llm = ScriptedLLM(clock, list(answers))
-    tts = ScriptedTTS(clock)
+    tts = ScriptedTTS(clock, lead=tts_silence[0], tail=tts_silence[1])
     output = PacedOutput(clock, sample_rate=24000)
     options = SessionOptions(
         instructions="Be brief.",
@@ -64,6 +67,7 @@ def make_harness(
         context_budget_tokens=budget,
         output_audio=output_audio,
         speculate_after_ms=speculate_after_ms,
+        first_chunk_at_phrase=first_chunk_at_phrase,
     )
     events: list[SessionEvent] = []
     session = Session(

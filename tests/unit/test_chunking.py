@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omni.text.chunking import SpeakableChunker, clean_for_speech
+from omni.text.chunking import SpeakableChunker, clean_for_speech, voiced
 
 
-def chunks_of(deltas: Iterable[str]) -> list[str]:
-    chunker = SpeakableChunker()
+def chunks_of(deltas: Iterable[str], *, first_phrase: bool = True) -> list[str]:
+    chunker = SpeakableChunker(first_phrase=first_phrase)
     out: list[str] = []
     for delta in deltas:
         out += chunker.push(delta)
@@ -55,7 +55,7 @@ def test_abbreviations_do_not_cut() -> None:
 
 
 def test_decimal_split_across_deltas_does_not_cut() -> None:
-    chunker = SpeakableChunker()
+    chunker = SpeakableChunker(first_phrase=False)  # else "Pi is about 3.14" · "and e is 2.72." (a phrase cut)
     assert chunker.push("Pi is about 3.") == []
     assert chunker.push("14 and e is 2.") == []
     assert chunker.push("72. Both are ") == ["Pi is about 3.14 and e is 2.72."]
@@ -145,3 +145,33 @@ def test_any_split_into_deltas_gives_the_same_chunks(text: str, cuts: list[int])
 def test_a_chunk_too_short_to_say_alone_goes_with_the_next_one() -> None:
     assert chunks_of(["5\nThat is the count. Bye."]) == ["5 That is the count.", "Bye."]
     assert chunks_of(["Count them:\n5\n"]) == ["Count them:", "5"]
+
+
+def test_the_first_chunk_may_end_before_a_phrase_starting_word() -> None:
+    assert chunks_of(["The capital of France is Paris."]) == ["The capital of France", "is Paris."]
+    assert chunks_of(["There are 7 days in a week."]) == ["There are 7 days", "in a week."]
+    assert chunks_of(["One tip for sleeping better is to keep a regular schedule. Try it."]) == [
+        "One tip for sleeping better", "is to keep a regular schedule.", "Try it."]
+
+
+def test_a_phrase_cut_needs_four_words_a_complete_next_word_and_no_dangling_word() -> None:
+    chunker = SpeakableChunker()
+    assert chunker.push("The capital of France is") == [], "'is' may still become 'island'"
+    assert chunker.push(" Paris") == ["The capital of France"]
+    assert chunks_of(["Paris is in France."]) == ["Paris is in France."], "fewer than four words before 'in'"
+    assert chunks_of(["I think that is fine."]) == ["I think that is fine."], "never end on 'that'"
+    assert chunks_of(["I would like to go to the park with you."]) == ["I would like to go to the park", "with you."]
+
+
+def test_only_the_first_chunk_is_cut_at_a_phrase_and_never_in_other_languages() -> None:
+    assert chunks_of(["Sure! I can help you with that for sure."]) == ["Sure!", "I can help you with that for sure."]
+    assert chunks_of(["The capital of France is Paris."], first_phrase=False) == ["The capital of France is Paris."]
+    assert chunks_of(["프랑스의 수도는 파리이고 인구는 많습니다."]) == ["프랑스의 수도는 파리이고 인구는 많습니다."]
+
+
+def test_a_chunk_cut_inside_a_sentence_is_voiced_as_an_unfinished_phrase() -> None:
+    assert voiced("The capital of France") == "The capital of France,"
+    assert voiced("At the very start,") == "At the very start,"
+    assert voiced("Is it Paris?") == "Is it Paris?"
+    assert voiced("He said \"yes.\"") == "He said \"yes.\""
+    assert voiced("파리입니다.") == "파리입니다."

@@ -28,6 +28,7 @@ def session_options(settings: Settings, **overrides: Any) -> SessionOptions:
         generation=GenerationOptions(temperature=llm.temperature, max_tokens=llm.max_tokens),
         context_budget_tokens=llm.context_budget_tokens,
         speculate_after_ms=session.speculate_after_ms if session.speculate else None,
+        first_chunk_at_phrase=session.first_chunk_at_phrase,
     )
     return SessionOptions(**{**options.__dict__, **overrides})
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from omni.aio import closing
 from omni.audio.resample import resample
+from omni.audio.silence import trim_silence
 from omni.backends.base import LLM, STT, TTS, VAD, GenerationOptions
 from omni.clock import Clock
 from omni.errors import OmniError
@@ -47,7 +48,7 @@ from omni.session.playout import AudioOutput
 from omni.session.speech import SpeechHandle
 from omni.session.tools import ToolBox
 from omni.session.turns import Endpointer, SpeechEnd, SpeechStart, TurnOptions
-from omni.text.chunking import SpeakableChunker
+from omni.text.chunking import SpeakableChunker, voiced
 from omni.text.language import detect_language
 from omni.types import AudioChunk, ChatMessage, LLMEvent, Samples, Tool, ToolCall, Transcript, Usage
 
@@ -57,6 +58,9 @@ STT_TAIL_MS = 100
 """Audio after the detected end of speech that STT still gets: the VAD calls soft word endings silence, and
 Whisper misreads a clipped "France" as "friends"."""
 
+PHRASE_PAUSE_SECONDS = 0.12
+"""Silence kept after a chunk cut at a phrase boundary: about a speaker's pause there (the voice's own pause
+after the comma that closes such a chunk is 0.3 s)."""
 _LANGUAGE_NAMES = {"ko": "Korean", "ja": "Japanese", "zh": "Chinese", "en": "English", "ru": "Russian"}
 
 
@@ -69,13 +73,21 @@ class _Reply:
     overrides: ReplyOverrides
 
 
+@dataclass(frozen=True)
+class _Chunk:
+    """A speakable piece of a reply: its text, and the text the voice is given for it."""
+
+    text: str
+    voiced: str
+
+
 @dataclass
 class _ReplyStream:
     """What one reply's generation accumulates across LLM calls (tool rounds)."""
 
     reply: _Reply
     chunker: SpeakableChunker
-    chunks: asyncio.Queue[str | None]
+    chunks: asyncio.Queue[_Chunk | None]
     usage: Usage = Usage(0, 0)
     calls: list[ToolCall] = field(default_factory=list)
     first_token_seen: bool = False
@@ -121,6 +133,9 @@ class SessionOptions:
     max_tool_rounds: int = 4
     tools: tuple[Tool, ...] = ()
     """Tools the client runs: the model may call them; the calls end the reply and are left to the client."""
+    first_chunk_at_phrase: bool = True
+    """The first spoken chunk may end at an English phrase boundary ("The capital of France" · "is Paris."), so
+    speech starts a few tokens sooner; off, it ends at a sentence end or a comma after four words."""
     speculate_after_ms: int | None = 100
     """Start transcribing once a pause inside speech lasts this long, so the transcript is ready when the
     silence wait confirms the end of the turn, and start the reply's LLM call on it as soon as it is there; the
@@ -465,7 +480,7 @@ class Session:
             del self._spoken[next(iter(self._spoken))]
 
     async def _generate_and_speak(self, reply: _Reply, early: EarlyStream | None) -> Usage:
-        chunks: asyncio.Queue[str | None] = asyncio.Queue()
+        chunks: asyncio.Queue[_Chunk | None] = asyncio.Queue()
         try:
             async with asyncio.TaskGroup() as group:
                 if reply.handle.with_audio:
@@ -477,8 +492,8 @@ class Session:
         except ExceptionGroup as failures:
             raise failures.exceptions[0] from failures
 
-    async def _generate(self, reply: _Reply, chunks: asyncio.Queue[str | None], early: EarlyStream | None) -> Usage:
-        stream = _ReplyStream(reply, SpeakableChunker(), chunks)
+    async def _generate(self, reply: _Reply, chunks: asyncio.Queue[_Chunk | None], early: EarlyStream | None) -> Usage:
+        stream = _ReplyStream(reply, SpeakableChunker(first_phrase=self.options.first_chunk_at_phrase), chunks)
         await self._transcripts_ready()
         for _ in range(self.options.max_tool_rounds + 1):
             request = self._request(overrides=reply.overrides)
@@ -499,7 +514,7 @@ class Session:
                 break
             await self._run_tools(reply, calls)
         for chunk in stream.chunker.flush():
-            self._queue_speech(reply.handle, chunks, chunk)
+            self._queue_speech(reply.handle, chunks, chunk, last=True)
         return stream.usage
 
     def _on_llm_event(self, stream: _ReplyStream, event: LLMEvent) -> None:
@@ -536,25 +551,32 @@ class Session:
         handle.item_id = reply.item.id
         handle.text = ""
 
-    def _queue_speech(self, handle: SpeechHandle, chunks: asyncio.Queue[str | None], text: str) -> None:
+    def _queue_speech(
+        self, handle: SpeechHandle, chunks: asyncio.Queue[_Chunk | None], text: str, *, last: bool = False
+    ) -> None:
         self.emit(SpeakableChunk(at=self.clock.now(), reply_id=handle.reply_id, text=text))
-        chunks.put_nowait(text)
+        chunks.put_nowait(_Chunk(text, text if last else voiced(text)))
 
-    async def _speak(self, reply: _Reply, chunks: asyncio.Queue[str | None]) -> None:
+    async def _speak(self, reply: _Reply, chunks: asyncio.Queue[_Chunk | None]) -> None:
         tts = self.backends.tts
         assert tts is not None
         handle = reply.handle
         voice = reply.overrides.voice or self.options.voice
-        while (text := await chunks.get()) is not None:
-            handle.begin_segment(text)
-            async with closing(tts.synthesize(text, voice=voice, speed=self.options.speed)) as audio:
-                async for chunk in audio:
-                    out = self._for_output(chunk)
-                    first = handle.audio_seconds == 0
-                    handle.add_audio(out.duration)
-                    await self.output.write(out)
-                    self.emit(ReplyAudio(at=self.clock.now(), reply_id=handle.reply_id, item_id=handle.item_id,
-                                         chunk=out, first=first))
+        while (chunk := await chunks.get()) is not None:
+            handle.begin_segment(chunk.text)
+            async with closing(tts.synthesize(chunk.voiced, voice=voice, speed=self.options.speed)) as synthesized:
+                # The voice's silence before the reply's first word is only latency; after a phrase cut inside a
+                # sentence it is kept to a speaker's pause.
+                tail = PHRASE_PAUSE_SECONDS if chunk.voiced != chunk.text else None
+                trimmed = trim_silence(synthesized, lead=handle.audio_seconds == 0, max_tail_seconds=tail)
+                async with closing(trimmed) as audio:
+                    async for piece in audio:
+                        out = self._for_output(piece)
+                        first = handle.audio_seconds == 0
+                        handle.add_audio(out.duration)
+                        await self.output.write(out)
+                        self.emit(ReplyAudio(at=self.clock.now(), reply_id=handle.reply_id, item_id=handle.item_id,
+                                             chunk=out, first=first))
 
     def _for_output(self, chunk: AudioChunk) -> AudioChunk:
         rate = self.output.sample_rate

@@ -1,8 +1,12 @@
 """Cut streamed LLM text into speakable chunks as it arrives, so speech can start before the reply is complete.
 
-The first chunk may end at a clause (a comma after a few words) to get audio out early; later chunks end at sentence
-boundaries so the voice keeps a natural rhythm. Decimal points, common abbreviations and list numbers do not end a
-sentence. Markdown that a voice should not read aloud is removed.
+The first chunk may end at a clause (a comma after a few words) or, in English, at a phrase boundary ("The capital
+of France" · "is Paris.") to get audio out early; later chunks end at sentence boundaries so the voice keeps a natural
+rhythm. Decimal points, common abbreviations and list numbers do not end a sentence. Markdown that a voice should not
+read aloud is removed.
+
+A chunk cut inside a sentence is spoken with a comma after it (:func:`voiced`): a voice reads text without final
+punctuation as a finished statement, with falling pitch; the comma makes it an unfinished phrase.
 """
 
 from __future__ import annotations
@@ -17,6 +21,23 @@ _CLAUSE_END = re.compile(r"([,;:，、])(\s+)")
 _ABBREVIATIONS = frozenset(
     {"mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "no", "approx", "fig", "u.s"}
 )
+_WORD = re.compile(r"\S+")
+# Words that start a new phrase: the first chunk may end just before one. Words that bind to what follows ("of",
+# "to", "that") are left out, so "The capital of | France" or "I would like | to go" never happen.
+_PHRASE_STARTERS = frozenset({
+    "is", "are", "was", "were", "has", "have", "had", "will", "would",
+    "in", "on", "at", "for", "with", "from", "by", "about", "during", "after", "before", "until",
+    "and", "but", "or", "so", "because", "since", "while", "when", "where", "which", "who", "if", "than",
+})
+# Words a phrase does not end on: they need the word after them ("the | capital", "very | good").
+_NEEDS_NEXT = frozenset({
+    "a", "an", "the", "of", "to", "in", "on", "at", "for", "with", "by", "from", "about", "as", "and", "or", "but",
+    "is", "are", "was", "were", "be", "been", "will", "would", "can", "could", "should", "has", "have", "had", "do",
+    "does", "did", "not", "no", "very", "so", "too", "my", "your", "his", "her", "its", "our", "their", "this",
+    "that", "these", "those", "some", "any", "it", "i", "you", "we", "they", "he", "she", "there", "what", "which",
+    "who", "how", "when", "where", "if", "than", "because",
+})
+_FINAL_PUNCTUATION = re.compile(r"[.!?…。！？,;:，、\"'”’)\]」』]$")
 _MARKDOWN = re.compile(r"(\*\*|__|`+|^#+\s*|^\s*[-*•]\s+)", re.MULTILINE)
 
 
@@ -30,6 +51,8 @@ class SpeakableChunker:
     """Feed text deltas with :meth:`push`; take finished chunks from its return value; :meth:`flush` at the end."""
 
     first_clause_min_words: int = 4
+    first_phrase: bool = True
+    """The first chunk may end at an English phrase boundary after ``first_clause_min_words`` words."""
     min_chars: int = 2
     _buffer: str = ""
     _emitted: int = 0
@@ -62,7 +85,7 @@ class SpeakableChunker:
 
     def _boundary(self) -> int | None:
         # The earliest boundary in the text wins, so the chunks do not depend on how the text was split into deltas.
-        clause = self._first_clause() if self._emitted == 0 else None
+        clause = self._first_cut() if self._emitted == 0 else None
         for match in _SENTENCE_END.finditer(self._buffer):
             if clause is not None and match.start() >= clause:
                 break
@@ -73,6 +96,24 @@ class SpeakableChunker:
             if self._is_real_sentence_end(match.start()):
                 return match.end()
         return clause
+
+    def _first_cut(self) -> int | None:
+        clause = self._first_clause()
+        phrase = self._first_phrase() if self.first_phrase else None
+        return min((cut for cut in (clause, phrase) if cut is not None), default=None)
+
+    def _first_phrase(self) -> int | None:
+        """Where the first phrase ends: before a complete phrase-starting word, with enough words before it."""
+        words = list(_WORD.finditer(self._buffer))
+        for index in range(self.first_clause_min_words, len(words)):
+            word = words[index]
+            if word.end() == len(self._buffer):
+                return None  # the next delta may continue this word ("is" → "island")
+            before = words[index - 1].group()
+            if (word.group().lower() in _PHRASE_STARTERS and before.lower() not in _NEEDS_NEXT
+                    and before[-1].isalnum()):  # after punctuation the sentence and clause rules decide
+                return word.start()
+        return None
 
     def _first_clause(self) -> int | None:
         for match in _CLAUSE_END.finditer(self._buffer):
@@ -89,6 +130,12 @@ class SpeakableChunker:
             # "Dr. Smith", "e.g. this", a list number "1. first": not the end of a sentence
             return False
         return not (len(last) == 1 and last.isalpha() and self._buffer[index] == ".")  # initials: "J. R."
+
+
+def voiced(chunk: str) -> str:
+    """The text to give the voice for a chunk that more of the reply follows: a comma closes a chunk cut inside
+    a sentence, so it is said as an unfinished phrase."""
+    return chunk if _FINAL_PUNCTUATION.search(chunk) else chunk + ","
 
 
 def _join(first: str, second: str) -> str:

@@ -94,22 +94,22 @@ async def test_generation_pauses_while_speech_work_holds_the_cores(llm: LLM) -> 
     messages = [ChatMessage("user", "Count from one to forty, in words, separated by commas.")]
     arrivals: list[float] = []
     hold: list[float] = []
-    release = asyncio.Event()
+    third_token = asyncio.Event()
 
     async def hold_the_cores() -> None:
-        while len(arrivals) < 3:
-            await asyncio.sleep(0.005)
+        await third_token.wait()
         with CORES.speech():
             hold.append(asyncio.get_running_loop().time())
             await asyncio.sleep(0.6)
             hold.append(asyncio.get_running_loop().time())
-        release.set()
 
     holder = asyncio.create_task(hold_the_cores())
     options = GenerationOptions(temperature=0.0, max_tokens=60)
     async for event in llm.chat(messages, options=options):
         if isinstance(event, TextDelta):
             arrivals.append(asyncio.get_running_loop().time())
+            if len(arrivals) == 3:
+                third_token.set()
     await holder
     during = [t for t in arrivals if hold[0] < t < hold[1]]
     assert len(during) <= 2, f"{len(during)} tokens arrived while speech held the cores"

@@ -74,6 +74,19 @@ async def test_session_update_answers_with_the_effective_session() -> None:
     assert session["max_output_tokens"] == 100
 
 
+async def test_a_new_session_starts_from_the_servers_settings() -> None:
+    state = fake_state(vad={"silence_duration_ms": 700, "threshold": 0.6}, llm={"temperature": 0.3})
+    async with serving(state) as url:
+        async with realtime(url) as wire:
+            await wire.send({"type": "session.update", "session": {"type": "realtime"}})
+            detection = (await wire.until("session.updated"))[-1]["session"]["audio"]["input"]["turn_detection"]
+        async with realtime(url, beta=True, model="gpt-4o-realtime-preview") as wire:
+            await wire.send({"type": "session.update", "session": {}})
+            beta = (await wire.until("session.updated"))[-1]["session"]
+    assert (detection["silence_duration_ms"], detection["threshold"]) == (700, 0.6)
+    assert beta["turn_detection"]["silence_duration_ms"] == 700 and beta["temperature"] == 0.3
+
+
 async def test_output_speed_makes_the_spoken_answer_faster_and_is_checked() -> None:
     async with serving(fake_state([], [ANSWER])) as url, realtime(url) as wire:
         await wire.send({"type": "session.update", "event_id": "evt_fast", "session": {

@@ -78,7 +78,7 @@ async def _converse(websocket: WebSocket, state: ServerState) -> None:
 
     base = session_options(settings)
     session = Session(state.backends, base, clock=clock, output=WireOutput(clock), observers=[measure])
-    config = RealtimeConfig(instructions=base.instructions, transcription_model=state.model_ids["transcription"])
+    config = RealtimeConfig.initial(base, state.model_ids["transcription"])
     beta = websocket.headers.get("openai-beta", "").replace(" ", "").lower().startswith("realtime=v1")
     def send(event: ServerEvent) -> None:
         if event["type"] == "error":

@@ -75,6 +75,18 @@ class RealtimeConfig:
     extra: dict[str, Any] = field(default_factory=dict)
     """Accepted fields with no effect here (tracing, truncation, noise_reduction, ...), echoed back."""
 
+    @classmethod
+    def initial(cls, base: SessionOptions, transcription_model: str) -> RealtimeConfig:
+        """A new session's configuration: the server's own settings (turn detection, temperature), which a
+        client's ``session.update`` may then change."""
+        turn = base.turn
+        detection = TurnDetection(threshold=turn.threshold, prefix_padding_ms=turn.prefix_padding_ms,
+                                  silence_duration_ms=turn.silence_duration_ms,
+                                  create_response=base.create_response, interrupt_response=base.interrupt_response)
+        return cls(instructions=base.instructions, transcription_model=transcription_model,
+                   turn_detection=detection if base.turn_detection == "server_vad" else None,
+                   temperature=base.generation.temperature, speed=base.speed)
+
     # ---- updates ----------------------------------------------------------------------------------------------
 
     def updated_ga(self, session: dict[str, Any]) -> RealtimeConfig:

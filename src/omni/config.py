@@ -95,7 +95,8 @@ class SessionSettings(_Section):
     language: str | None = None
     speculate: bool = True
     """Transcribe and start the reply's LLM call during a pause that may end the turn (dropped if it does not)."""
-    speculate_after_ms: int = Field(default=100, ge=0)
+    speculate_after_ms: int = Field(default=30, ge=0)
+    """How long a pause must be before that work starts; 30 is the first silent VAD frame (32 ms)."""
     first_chunk_at_phrase: bool = True
     """Start speaking the reply at its first English phrase boundary ("The capital of France" · "is Paris."), not
     only at a sentence end or a comma."""

@@ -139,7 +139,7 @@ def test_unreadable_file_names_the_file(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
 
 def test_speculation_settings_reach_the_session_options(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert session_options(load_settings()).speculate_after_ms == 100
+    assert session_options(load_settings()).speculate_after_ms == 30
     monkeypatch.setenv("OMNI_SESSION__SPECULATE_AFTER_MS", "250")
     assert session_options(load_settings()).speculate_after_ms == 250
     monkeypatch.setenv("OMNI_SESSION__SPECULATE", "false")

@@ -114,3 +114,22 @@ async def test_generation_pauses_while_speech_work_holds_the_cores(llm: LLM) -> 
     during = [t for t in arrivals if hold[0] < t < hold[1]]
     assert len(during) <= 2, f"{len(during)} tokens arrived while speech held the cores"
     assert any(t > hold[1] for t in arrivals), "generation did not go on after the hold"
+
+
+async def test_prefill_leaves_only_the_users_words_to_decode(llm: LLM) -> None:
+    """After ``prefill(history)`` llama.cpp's cache holds every token of the next prompt before the user's words."""
+    assert isinstance(llm, LlamaLLM)
+    history = [ChatMessage("system", "Answer briefly."), ChatMessage("user", "Tell me about Paris."),
+               ChatMessage("assistant", "Paris is the capital of France. It is known for")]  # cut short, as heard
+    await collect(llm, [ChatMessage("user", "Something unrelated to clear the cache.")])
+    await llm.prefill(history)
+    prompt = llm.render([*history, ChatMessage("user", "And Lyon?")])
+    prefix = llm.next_turn_prefix(history)
+    assert prompt.startswith(prefix + "And Lyon?") and prefix.endswith("user\n")
+    tokens = llm.llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+    cached = list(llm.llama._input_ids[: llm.llama.n_tokens])
+    common = 0
+    while common < min(len(tokens), len(cached)) and tokens[common] == cached[common]:
+        common += 1
+    rest = llm.count_tokens(prompt[len(prefix):])  # the words and the template's end of the turn
+    assert len(tokens) - common <= rest, f"{len(tokens) - common} tokens left to decode, expected {rest}"

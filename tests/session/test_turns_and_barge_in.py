@@ -225,6 +225,24 @@ async def test_prefill_sends_the_exact_prompt_prefix_of_the_first_turn() -> None
     assert h.llm.prompts[0][: len(prefix)] == prefix
 
 
+async def test_after_a_reply_the_conversation_as_heard_is_prefilled_for_the_next_turn() -> None:
+    h = make_harness(["tell me about paris", "and lyon"], [ANSWER, "Lyon is lovely."])
+    await h.feed(speech(1.0))
+    await h.feed(silence(0.6))
+    await h.clock.run_until(lambda: any(e.first for e in h.of(ReplyAudio)), limit=10)
+    await h.clock.advance(1.0)
+    await h.feed(speech(0.3))  # interrupts the reply 1 s into it
+    interrupted = h.of(ReplyDone)[0]
+    await h.clock.run_until(lambda: len(h.llm.prefilled) == 1, limit=5)
+    assert interrupted.status == "interrupted" and interrupted.heard_text != ANSWER
+    history = h.llm.prefilled[0]
+    assert [(m.role, m.content) for m in history[1:]] == [
+        ("user", "tell me about paris"), ("assistant", interrupted.heard_text)]
+    await h.feed(silence(0.6))
+    await h.clock.run_until(lambda: len(h.of(ReplyDone)) == 2, limit=20)
+    assert h.llm.prompts[-1][: len(history)] == history, "the next turn's prompt starts with what was prefilled"
+
+
 async def test_speculative_stt_has_the_transcript_ready_when_the_turn_ends() -> None:
     h = make_harness(["what time is it"], ["Noon."])
     h.stt.latency = 0.3

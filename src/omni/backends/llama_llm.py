@@ -23,6 +23,9 @@ from omni.cores import CORES
 from omni.errors import ModelNotFoundError
 from omni.types import ChatMessage, LLMEvent, TextDelta, Tool, Usage
 
+_USER_WORDS = "\x00user words\x00"
+"""Stands for the next user message in a rendered prompt: the chat template puts it where the words go."""
+
 
 class LlamaLLM(LLM):
     def __init__(self, model_path: Path, *, n_ctx: int = 4096, threads: int = 0) -> None:
@@ -44,9 +47,6 @@ class LlamaLLM(LLM):
         self._eos = self._token_text(self._llama.token_eos())
         bos = self._token_text(self._llama.token_bos())
         self._format = Jinja2ChatFormatter(template=template, eos_token=self._eos, bos_token=bos)
-        self._format_prefix = Jinja2ChatFormatter(
-            template=template, eos_token=self._eos, bos_token=bos, add_generation_prompt=False
-        )
         # An empty stop string would end every completion at once.
         self._stops = [s for s in {self._eos, "<|im_end|>", "<|endoftext|>"} if s]
         self._lock = ModelLock()  # llama.cpp contexts are not thread-safe: one generation at a time
@@ -73,15 +73,19 @@ class LlamaLLM(LLM):
         return rendered.prompt
 
     async def prefill(self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = ()) -> None:
-        """Decode the prompt prefix (system message, tools) now, so the first turn only pays for its own words."""
-        wire: Any = [_wire(m) for m in messages]
-        offered: Any = [_tool(t) for t in tools] or None
-        prefix = self._format_prefix(messages=wire, tools=offered).prompt
+        """Decode the prompt up to where the next user message's words go — the messages, the tools and the start
+        of a user turn — so that the turn only pays for its own words."""
+        prefix = self.next_turn_prefix(messages, tools)
         async with self._lock.hold():
             # One generated token through the normal completion path: the cache then holds exactly the tokens a
             # later prompt starting with this prefix will have.
             await asyncio.get_running_loop().run_in_executor(
                 self.thread, lambda: self._llama.create_completion(prefix, max_tokens=1, temperature=0.0))
+
+    def next_turn_prefix(self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = ()) -> str:
+        """The prompt text of ``messages`` followed by a user message, up to where that message's words begin."""
+        rendered = self.render([*messages, ChatMessage("user", _USER_WORDS)], tools)
+        return rendered[: rendered.index(_USER_WORDS)]
 
     async def _chat(
         self, messages: Sequence[ChatMessage], tools: Sequence[Tool], options: GenerationOptions

@@ -22,9 +22,9 @@ way, since the call's prompt leaves the shared prefix right there. A ``[system, 
 three more tokens of the next prompt (``<|im_start|>user\\n``): a head start the in-process pipelines do not get. With
 ``cold_prompt`` the call is an unrelated prompt, as in-process.
 
-The session is configured with ``session.update`` to the turn detection of the settings (``vad.threshold``,
-``prefix_padding_ms``, ``silence_duration_ms``): a Realtime session otherwise starts from the Realtime API's
-defaults, whatever the settings say.
+The session is configured with ``session.update`` to the turn detection of the benchmark's settings
+(``vad.threshold``, ``prefix_padding_ms``, ``silence_duration_ms``). A new session starts from the server's own
+settings, which are the same here; saying so keeps the measurement right against a server configured otherwise.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ against llama.cpp called directly on the same loaded model, and the voices' time
   thread, event loop; "llama.cpp directly" is ``Llama.create_completion`` on the same model, in the model's own
   thread (a call from another thread would give OpenMP a second thread pool and slow both paths down, see
   :func:`omni.aio.model_thread`), so the difference is what Omni adds.
+- **LLM, the next turn**: a reply is generated, the user cuts it short halfway (the prompt keeps what was heard), and
+  asks again; the time to the next reply's first token, with the conversation as heard prefilled (what a session
+  does after every reply, while the user listens and speaks) and without (the cache holds the reply as generated).
 - **TTS**: sentences in English and Korean through the configured backend: time to the first audio chunk, and the
   real-time factor of the whole sentence.
 """
@@ -52,6 +55,8 @@ LLM_PROMPT = (
 )
 UNRELATED = "Name three colours."
 LLM_TOKENS = 48
+NEXT_TURN = ("Answer briefly.", "Tell me about the history of Paris.", "And what about Lyon?")
+"""System message, the question whose reply is cut short, and the next question."""
 
 Progress = Callable[[str], None]
 
@@ -91,6 +96,13 @@ class LlmRun:
 
 
 @dataclass(frozen=True)
+class NextTurnRun:
+    prefilled: bool
+    """Whether the conversation as heard was prefilled before the next question came."""
+    first_token_seconds: float
+
+
+@dataclass(frozen=True)
 class TtsRun:
     language: str
     sentence: str
@@ -107,6 +119,7 @@ class TtsRun:
 class StageResults:
     stt: tuple[SttRun, ...]
     llm: tuple[LlmRun, ...]
+    next_turn: tuple[NextTurnRun, ...]
     tts: tuple[TtsRun, ...]
 
     def document(self) -> dict[str, Any]:
@@ -117,6 +130,7 @@ class StageResults:
         return {
             "stt": rows(self.stt, "real_time_factor"),
             "llm": rows(self.llm, "prompt_tokens_per_second", "generation_tokens_per_second"),
+            "next_turn": rows(self.next_turn),
             "tts": rows(self.tts, "real_time_factor"),
         }
 
@@ -153,6 +167,27 @@ async def measure_llm(llm: LLM, *, runs: int, progress: Progress) -> list[LlmRun
             results.append(await direct)
         latest = ", ".join(f"{r.path} {r.generation_tokens_per_second:.1f} tok/s" for r in results[-2:])
         progress(f"llm {latest}")
+    return results
+
+
+async def measure_next_turn(llm: LLM, *, runs: int, progress: Progress) -> list[NextTurnRun]:
+    system, question, follow_up = NEXT_TURN
+    options = GenerationOptions(temperature=0.0, max_tokens=LLM_TOKENS)
+    results = []
+    for _ in range(runs):
+        for prefilled in (False, True):
+            await _clear_cache(llm)
+            first = [ChatMessage("system", system), ChatMessage("user", question)]
+            reply = "".join([e.text async for e in llm.chat(first, options=options) if isinstance(e, TextDelta)])
+            words = reply.split()
+            history = [*first, ChatMessage("assistant", " ".join(words[: len(words) // 2]))]  # as heard
+            if prefilled:
+                await llm.prefill(history)
+            run = await _through_omni(llm, [*history, ChatMessage("user", follow_up)], options)
+            results.append(NextTurnRun(prefilled, run.first_token_seconds))
+        latest = ", ".join(f"{'prefilled' if r.prefilled else 'not prefilled'} {r.first_token_seconds * 1000:.0f} ms"
+                           for r in results[-2:])
+        progress(f"llm next turn: {latest}")
     return results
 
 
@@ -218,6 +253,7 @@ async def run(stt: STT, llm: LLM, tts: TTS, *, runs: int, progress: Progress) ->
     return StageResults(
         stt=tuple(await measure_stt(stt, tts, runs=runs, progress=progress)),
         llm=tuple(await measure_llm(llm, runs=runs, progress=progress)),
+        next_turn=tuple(await measure_next_turn(llm, runs=runs, progress=progress)),
         tts=tuple(await measure_tts(tts, runs=runs, progress=progress)),
     )
 
@@ -242,6 +278,13 @@ def format_stages(results: StageResults) -> str:
             lines.append(f"  {path:20s} {llm_runs[0].prompt_tokens:10d} {first_ms:9.0f} ms"
                          f" {med(r.prompt_tokens_per_second for r in llm_runs):13.0f}"
                          f" {med(r.generation_tokens_per_second for r in llm_runs):17.1f}")
+    lines.append("")
+    lines.append("LLM, the next turn after a reply cut short     first token")
+    for prefilled in (False, True):
+        turns = [r for r in results.next_turn if r.prefilled == prefilled]
+        if turns:
+            name = "history as heard prefilled" if prefilled else "not prefilled"
+            lines.append(f"  {name:42s} {med(r.first_token_seconds for r in turns) * 1000:8.0f} ms")
     lines.append("")
     lines.append("TTS                                      first audio   audio      RTF")
     for language, sentence in TTS_SENTENCES:

@@ -187,6 +187,7 @@ class Session:
         self._tasks: set[asyncio.Task[None]] = set()
         self._transcribing: set[asyncio.Task[None]] = set()  # user audio items whose text is not known yet
         self._speculation: _Speculation | None = None
+        self._closing = False
 
     # ---- events and tasks -------------------------------------------------------------------------------------
 
@@ -209,6 +210,7 @@ class Session:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def aclose(self) -> None:
+        self._closing = True
         self._drop_speculation()
         for task in list(self._tasks):
             task.cancel()
@@ -473,6 +475,18 @@ class Session:
             self.emit(ReplyDone(at=self.clock.now(), reply_id=handle.reply_id, item_id=reply.item.id,
                                 status=status, text=handle.text, heard_text=reply.item.text, usage=usage,
                                 error=error))
+            if status != "failed" and not self._closing:
+                self._spawn(self._prefill_next_turn())
+
+    async def _prefill_next_turn(self) -> None:
+        """While the user listens or starts to answer, let the LLM decode the conversation so far and the start of
+        the next user turn. The next turn then pays only for the user's new words: a reply the user cut short is in
+        the prompt as heard, not as generated, and would otherwise be decoded again after they finish speaking."""
+        request = self._request()
+        try:
+            await self.backends.llm.prefill(list(request.messages), request.tools)
+        except OmniError as exc:  # only a head start is lost; the next turn decodes the prompt itself
+            log.warning("prefilling the next turn failed: %s", exc)
 
     def _remember_spoken(self, handle: SpeechHandle) -> None:
         self._spoken[handle.item_id] = handle

@@ -79,6 +79,9 @@ class TTSSettings(_Section):
     voice: str = "joe-us"
     espeak_voice: str | None = None
     speed: float = Field(1.0, gt=0.1, le=4.0)
+    variation: bool = True
+    """Piper's random variation in rhythm and tone, as the voice was trained; false: the same text always gives the
+    same audio (the benchmarks speak their questions so, to be reproducible)."""
     base_url: str | None = None
     api_key: str | None = None
     remote_model: str = "tts-1"

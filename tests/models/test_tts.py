@@ -91,6 +91,15 @@ async def test_piper_speed_shortens_speech(settings: Settings, piper: PiperTTS) 
     assert fast_s < 0.85 * normal_s
 
 
+async def test_without_variation_piper_says_a_text_the_same_way_every_time(piper: PiperTTS) -> None:
+    steady = PiperTTS(piper.path, variation=False)
+    first, second = [np.concatenate([c.samples for c in await collect(steady, "Wait, stop please.")])
+                     for _ in range(2)]
+    assert np.array_equal(first, second)
+    varied = [np.concatenate([c.samples for c in await collect(piper, "Wait, stop please.")]) for _ in range(2)]
+    assert not np.array_equal(varied[0], varied[1]), "the voice as trained varies from one rendering to the next"
+
+
 async def test_a_speed_asked_for_per_call_multiplies_each_voices_pace(piper: PiperTTS, espeak: EspeakTTS) -> None:
     for tts in (piper, espeak):
         normal_s = total_seconds(await collect(tts, THREE_SENTENCES))

@@ -33,7 +33,7 @@ def default_threads() -> int:
 class PiperTTS(TTS):
     """A loaded Piper voice. ``voice`` in :meth:`synthesize` picks a speaker of a multi-speaker model."""
 
-    def __init__(self, model_path: Path | str, *, speed: float = 1.0, threads: int = 0) -> None:
+    def __init__(self, model_path: Path | str, *, speed: float = 1.0, threads: int = 0, variation: bool = True) -> None:
         if speed <= 0:
             raise ValueError(f"speed must be positive, got {speed}")
         try:
@@ -69,6 +69,7 @@ class PiperTTS(TTS):
             raise BackendError(self.stage, f"cannot load Piper voice {path}: {exc}") from exc
         self.path = path
         self.speed = speed
+        self.variation = variation
         self.threads = options.intra_op_num_threads
         self.sample_rate = int(config.sample_rate)
         self.language = str(config.espeak_voice).split("-")[0].lower()
@@ -79,7 +80,8 @@ class PiperTTS(TTS):
         self._length_scale = float(config.length_scale)
 
     def __repr__(self) -> str:
-        return f"PiperTTS({str(self.path)!r}, speed={self.speed}, threads={self.threads})"
+        steady = "" if self.variation else ", variation=False"
+        return f"PiperTTS({str(self.path)!r}, speed={self.speed}, threads={self.threads}{steady})"
 
     def voices(self) -> Sequence[str]:
         return tuple(self._speakers)
@@ -87,7 +89,10 @@ class PiperTTS(TTS):
     def _synthesis_config(self, voice: str | None, speed: float) -> Any:
         # Unknown names (an OpenAI voice such as "alloy") fall back to the model's default speaker.
         speaker = self._speakers.get(voice) if voice is not None else None
-        return self._make_config(speaker_id=speaker, length_scale=self._length_scale / (self.speed * speed))
+        length = self._length_scale / (self.speed * speed)
+        if self.variation:
+            return self._make_config(speaker_id=speaker, length_scale=length)
+        return self._make_config(speaker_id=speaker, length_scale=length, noise_scale=0.0, noise_w_scale=0.0)
 
     def _sentences(
         self, text: str, voice: str | None, speed: float, stop: threading.Event
@@ -116,4 +121,4 @@ def create(settings: Settings) -> PiperTTS:
     from omni.models import store
 
     path = store.resolve(settings.tts.voice, "tts", settings.models_dir)
-    return PiperTTS(path, speed=settings.tts.speed)
+    return PiperTTS(path, speed=settings.tts.speed, variation=settings.tts.variation)

@@ -110,7 +110,8 @@ async def run(
 ) -> tuple[list[Ladder], list[EncodedClip]]:
     """Every STT mode's ladder of steps, each on a server of its own; and the questions the sessions spoke."""
     progress("speaking the questions with the Piper voice…")
-    clips = await speak_questions(create("tts", "piper", settings))
+    steady = settings.model_copy(update={"tts": settings.tts.model_copy(update={"variation": False})})
+    clips = await speak_questions(create("tts", "piper", steady))
     ladders = []
     for stt in options.stt:
         ladder = Ladder(stt, "canned" if stt == "canned" else settings.stt.backend)

@@ -249,9 +249,12 @@ async def _speak_timed(tts: TTS, language: str, sentence: str) -> TtsRun:
     return TtsRun(language, sentence, first, time.perf_counter() - start, audio)
 
 
-async def run(stt: STT, llm: LLM, tts: TTS, *, runs: int, progress: Progress) -> StageResults:
+async def run(
+    stt: STT, llm: LLM, tts: TTS, *, runs: int, progress: Progress, voice: TTS | None = None
+) -> StageResults:
+    """``voice`` speaks the STT sentences (default ``tts``, the voice measured)."""
     return StageResults(
-        stt=tuple(await measure_stt(stt, tts, runs=runs, progress=progress)),
+        stt=tuple(await measure_stt(stt, voice or tts, runs=runs, progress=progress)),
         llm=tuple(await measure_llm(llm, runs=runs, progress=progress)),
         next_turn=tuple(await measure_next_turn(llm, runs=runs, progress=progress)),
         tts=tuple(await measure_tts(tts, runs=runs, progress=progress)),

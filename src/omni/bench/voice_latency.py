@@ -104,6 +104,16 @@ def build_clip(
     return SpokenQuestion(text, clip, (before.size + voiced.size) / rate)
 
 
+def question_voice(settings: Settings) -> TTS:
+    """The configured voice without its random variation: the benchmarks' spoken questions are the same audio in
+    every run (with it, one rendering in a few was misheard, and a run's numbers could not be repeated)."""
+    from omni.backends.registry import create
+
+    steady = settings.model_copy(update={"tts": settings.tts.model_copy(update={"variation": False})})
+    voice: TTS = create("tts", settings.tts.backend, steady)
+    return voice
+
+
 async def speak(tts: TTS, text: str, language: str) -> SpokenQuestion:
     """The question spoken by the configured voice, as a 16 kHz clip."""
     pieces: list[Samples] = []
@@ -322,7 +332,8 @@ async def run(
     bench = Bench(backends, settings, cold_prompt=cold_prompt)
     server = None if server_url is None else RealtimeTurns(server_url, settings, cold_prompt=cold_prompt)
     assert backends.tts is not None
-    spoken = [await speak(backends.tts, q, "en") for q in QUESTIONS["en"]] if "en" in languages else []
+    steady = question_voice(settings)
+    spoken = [await speak(steady, q, "en") for q in QUESTIONS["en"]] if "en" in languages else []
     wired = [wire_clip(q.text, q.clip, INPUT_RATE, q.speech_end) for q in spoken]
     korean = QUESTIONS["ko"] if "ko" in languages else ()
 

@@ -218,12 +218,11 @@ def _run_scale(args: argparse.Namespace, path: Path) -> int:
 
 
 def _run_barge_in(args: argparse.Namespace, path: Path) -> int:
-    from omni.backends.registry import create
     from omni.bench import barge_in
     from omni.bench.server_process import omni_serve
 
     settings = settings_from(args)
-    tts = create("tts", settings.tts.backend, settings)
+    tts = voice_latency.question_voice(settings)
 
     async def measure() -> list[barge_in.Trial]:
         async with omni_serve() as server:  # the server reads the same settings (environment, config file)
@@ -239,10 +238,12 @@ def _run_barge_in(args: argparse.Namespace, path: Path) -> int:
 def _run_stages(args: argparse.Namespace, path: Path) -> int:
     from omni.bench import stages
 
-    backends = load_backends(settings_from(args))
+    settings = settings_from(args)
+    backends = load_backends(settings)
     if backends.stt is None or backends.tts is None:
         raise ConfigError("the stage benchmark needs STT and TTS backends")
     results = asyncio.run(stages.run(backends.stt, backends.llm, backends.tts, runs=args.runs or 3,
+                                     voice=voice_latency.question_voice(settings),
                                      progress=_progress))
     _write(path, results.document())
     print(stages.format_stages(results))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from omni.audio.silence import first_sound
 from omni.backends.base import GenerationOptions
 from omni.backends.canned_llm import CannedLLM
 from omni.backends.canned_stt import CannedSTT
 from omni.backends.registry import Kind, create, spec
 from omni.backends.tone_tts import SAMPLE_RATE, WORD_SECONDS, ToneTTS
-from omni.bench.report import first_sound
 from omni.config import Settings, load_settings
 from omni.errors import ConfigError
 from omni.types import AudioChunk, ChatMessage, TextDelta, Usage

@@ -5,15 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from omni.audio.silence import first_sound, last_sound
 from omni.bench.report import (
     InputKind,
     Pipeline,
     RunResult,
     compare,
     cpu_model,
-    first_sound,
     format_table,
-    last_sound,
     percentile,
     pipeline_name,
     stage_shares,

@@ -35,8 +35,9 @@ from openai import AsyncOpenAI
 
 from omni.audio.pcm import float_to_pcm16
 from omni.audio.resample import resample
+from omni.audio.silence import first_sound
 from omni.backends.base import TTS
-from omni.bench.report import first_sound, percentile
+from omni.bench.report import percentile
 from omni.bench.scale_client import PIECE_MS, PIECE_SAMPLES, SILENCE, WIRE_RATE, append_event, audio_seconds
 from omni.types import Samples
 

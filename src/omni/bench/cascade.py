@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from omni.audio.silence import first_sound
 from omni.backends.base import LLM, STT, TTS, GenerationOptions
 from omni.backends.whisper_stt import WhisperSTT
-from omni.bench.report import first_sound
 from omni.errors import BackendError, ConfigError
 from omni.text.chunking import clean_for_speech
 from omni.types import ChatMessage, Samples, TextDelta

@@ -45,7 +45,8 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from omni.audio.pcm import float_to_pcm16, pcm16_to_float
 from omni.audio.resample import resample
-from omni.bench.report import SOUND_THRESHOLD, RunResult, first_sound
+from omni.audio.silence import SOUND_THRESHOLD, first_sound
+from omni.bench.report import RunResult
 from omni.bench.scale_client import PIECE_MS, PIECE_SAMPLES, SILENCE, WIRE_RATE, append_event
 from omni.bench.server_process import ServerProcess, omni_serve
 from omni.config import Settings

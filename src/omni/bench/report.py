@@ -14,16 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-import numpy as np
-
-from omni.types import Samples
-
 Pipeline = str
 """A pipeline's key: one of :data:`PIPELINE_NAMES`, or a variant's ``engine [KEY=VALUE,…]``."""
 InputKind = Literal["voice", "text"]
-
-SOUND_THRESHOLD = 0.01
-"""A sample louder than this (-40 dBFS) is sound; Piper's and espeak-ng's silences stay far below it."""
 
 BASELINE = "cascade"
 PIPELINE_NAMES: dict[str, str] = {
@@ -216,18 +209,6 @@ def format_table(runs: Sequence[RunResult], pipelines: Sequence[Pipeline] = ()) 
         lines.append(f"{len(failed)} run(s) failed and are left out:")
         lines += [f"  {r.pipeline} {r.language} {r.question!r} run {r.run}: {r.error}" for r in failed]
     return "\n".join(lines).rstrip() + "\n"
-
-
-def first_sound(samples: Samples, threshold: float = SOUND_THRESHOLD) -> int | None:
-    """Index of the first sample louder than ``threshold``, or None when there is none."""
-    loud = np.flatnonzero(np.abs(samples) > threshold)
-    return int(loud[0]) if loud.size else None
-
-
-def last_sound(samples: Samples, threshold: float = SOUND_THRESHOLD) -> int | None:
-    """Index of the last sample louder than ``threshold``, or None when there is none."""
-    loud = np.flatnonzero(np.abs(samples) > threshold)
-    return int(loud[-1]) if loud.size else None
 
 
 def cpu_model(cpuinfo: str) -> str | None:

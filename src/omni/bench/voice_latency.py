@@ -38,10 +38,11 @@ import numpy as np
 from omni import __version__
 from omni.audio.pacing import STEP_SECONDS, feed_in_real_time
 from omni.audio.resample import resample
+from omni.audio.silence import first_sound, last_sound
 from omni.backends.base import LLM, TTS, GenerationOptions
 from omni.bench import cascade
 from omni.bench.realtime_turn import RealtimeTurns, wire_clip
-from omni.bench.report import RunResult, compare, cpu_model, first_sound, last_sound, pipeline_name
+from omni.bench.report import RunResult, compare, cpu_model, pipeline_name
 from omni.bench.variants import Variant
 from omni.clock import RealClock
 from omni.config import Settings

@@ -104,7 +104,10 @@ async def test_barge_in_cancels_the_spoken_answer_and_truncate_cuts_it(server_ur
         await wire.stream_audio(np.concatenate([np.zeros(rate // 2, np.float32), question_pad(story, rate)]), rate)
         first = await wire.until("response.output_audio.delta", wait=120)
         reply_item = next(e for e in first if e["type"] == "response.output_item.added")["item"]["id"]
-        await wire.stream_audio(np.zeros(rate, np.float32), rate)  # a second of the answer plays
+        # A moment of the answer plays, then the user speaks over it. The reply must still be under way when the
+        # interruption is heard: a reply is done once its audio is sent, and the whole story can be generated and
+        # spoken within a few seconds, so waiting longer here would race with the end of generation.
+        await wire.stream_audio(np.zeros(rate * 6 // 10, np.float32), rate)
         await wire.stream_audio(np.concatenate([stop, np.zeros(rate, np.float32)]), rate)
         events = await wire.until("response.done", wait=60)
         done = events[-1]["response"]
@@ -115,7 +118,7 @@ async def test_barge_in_cancels_the_spoken_answer_and_truncate_cuts_it(server_ur
         assert 0 < len(kept) < len(generated), "the item keeps only what was heard"
 
         await wire.send({"type": "conversation.item.truncate", "item_id": reply_item, "content_index": 0,
-                         "audio_end_ms": 500})
+                         "audio_end_ms": 200})
         await wire.until("conversation.item.truncated")
         await wire.send({"type": "conversation.item.retrieve", "item_id": reply_item})
         item = (await wire.until("conversation.item.retrieved"))[-1]["item"]

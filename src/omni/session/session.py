@@ -475,7 +475,7 @@ class Session:
             self.emit(ReplyDone(at=self.clock.now(), reply_id=handle.reply_id, item_id=reply.item.id,
                                 status=status, text=handle.text, heard_text=reply.item.text, usage=usage,
                                 error=error))
-            if status != "failed" and not self._closing:
+            if status in ("completed", "interrupted") and not self._closing:  # cancelled: another reply follows
                 self._spawn(self._prefill_next_turn())
 
     async def _prefill_next_turn(self) -> None:

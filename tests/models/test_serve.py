@@ -16,6 +16,8 @@ from tests import speech
 from tests.server.realtime_client import pcm_audio, realtime
 
 pytestmark = pytest.mark.models
+ATTEMPTS = 3
+"""Barge-in needs a reply still under way when the user speaks; a sampled story is sometimes too short."""
 
 QUESTION = "What is the capital of France?"
 
@@ -97,33 +99,38 @@ async def test_a_tool_call_round_trip(server_url: str) -> None:
 async def test_barge_in_cancels_the_spoken_answer_and_truncate_cuts_it(server_url: str) -> None:
     story, rate = speech.piper_samples("Tell me a long story about a brave little dog who travels across the sea.")
     stop, _ = speech.piper_samples("Wait, stop please.")
-    async with realtime(server_url) as wire:
-        await wire.send({"type": "session.update", "session": {
-            "type": "realtime", "instructions": "You are a storyteller. Tell long, detailed stories."}})
-        await wire.until("session.updated")
-        await wire.stream_audio(np.concatenate([np.zeros(rate // 2, np.float32), question_pad(story, rate)]), rate)
-        first = await wire.until("response.output_audio.delta", wait=120)
-        reply_item = next(e for e in first if e["type"] == "response.output_item.added")["item"]["id"]
-        # A moment of the answer plays, then the user speaks over it. The reply must still be under way when the
-        # interruption is heard: a reply is done once its audio is sent, and the whole story can be generated and
-        # spoken within a few seconds, so waiting longer here would race with the end of generation.
-        await wire.stream_audio(np.zeros(rate * 6 // 10, np.float32), rate)
-        await wire.stream_audio(np.concatenate([stop, np.zeros(rate, np.float32)]), rate)
-        events = await wire.until("response.done", wait=60)
-        done = events[-1]["response"]
-        assert done["status"] == "cancelled" and done["status_details"]["reason"] == "turn_detected"
-        assert any(e["type"] == "input_audio_buffer.speech_started" for e in events)
-        generated = "".join(e["delta"] for e in first + events if e["type"] == "response.output_audio_transcript.delta")
-        kept = done["output"][0]["content"][0]["transcript"]
-        assert 0 < len(kept) < len(generated), "the item keeps only what was heard"
+    for attempt in range(1, ATTEMPTS + 1):
+        async with realtime(server_url) as wire:
+            await wire.send({"type": "session.update", "session": {
+                "type": "realtime", "instructions": "You are a storyteller. Tell long, detailed stories."}})
+            await wire.until("session.updated")
+            await wire.stream_audio(np.concatenate([np.zeros(rate // 2, np.float32), question_pad(story, rate)]), rate)
+            first = await wire.until("response.output_audio.delta", wait=120)
+            reply_item = next(e for e in first if e["type"] == "response.output_item.added")["item"]["id"]
+            await wire.stream_audio(np.zeros(rate, np.float32), rate)  # a second of the answer plays
+            await wire.stream_audio(np.concatenate([stop, np.zeros(rate, np.float32)]), rate)
+            events = await wire.until("response.done", wait=60)
+            done = events[-1]["response"]
+            if done["status"] == "completed" and attempt < ATTEMPTS:
+                # A reply is done once its audio is sent: a story the model kept to two sentences can be generated
+                # and spoken before the interruption is heard. There is nothing to speak over then; ask again.
+                continue
+            assert done["status"] == "cancelled" and done["status_details"]["reason"] == "turn_detected", (
+                done["status"], done["output"][0]["content"][0].get("transcript"))
+            assert any(e["type"] == "input_audio_buffer.speech_started" for e in events)
+            generated = "".join(e["delta"] for e in first + events
+                                if e["type"] == "response.output_audio_transcript.delta")
+            kept = done["output"][0]["content"][0]["transcript"]
+            assert 0 < len(kept) < len(generated), "the item keeps only what was heard"
 
-        await wire.send({"type": "conversation.item.truncate", "item_id": reply_item, "content_index": 0,
-                         "audio_end_ms": 200})
-        await wire.until("conversation.item.truncated")
-        await wire.send({"type": "conversation.item.retrieve", "item_id": reply_item})
-        item = (await wire.until("conversation.item.retrieved"))[-1]["item"]
-    cut = item["content"][0]["transcript"]
-    assert len(cut) < len(kept) and kept.startswith(cut)
+            await wire.send({"type": "conversation.item.truncate", "item_id": reply_item, "content_index": 0,
+                             "audio_end_ms": 500})
+            await wire.until("conversation.item.truncated")
+            await wire.send({"type": "conversation.item.retrieve", "item_id": reply_item})
+            item = (await wire.until("conversation.item.retrieved"))[-1]["item"]
+            cut = item["content"][0]["transcript"]
+            assert len(cut) < len(kept) and kept.startswith(cut)
+            return
 
 
 @pytest.mark.asyncio(loop_scope="module")

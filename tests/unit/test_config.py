@@ -95,6 +95,9 @@ def test_command_line_flags_become_overrides(monkeypatch: pytest.MonkeyPatch, tm
     assert (settings.tts.voice, settings.tts.backend) == ("ko", "espeak")
     assert settings.stt.language == "ko"
     assert settings.models_dir == tmp_path / "m"
+    backends = settings_from(parser.parse_args(["--stt-backend", "canned", "--llm-backend", "canned",
+                                                "--tts-backend", "tone"]))
+    assert (backends.stt.backend, backends.llm.backend, backends.tts.backend) == ("canned", "canned", "tone")
 
 
 def test_settings_are_frozen() -> None:

@@ -17,10 +17,14 @@ def add_global_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("settings (override OMNI_* variables and the config file)")
     group.add_argument("--models-dir", help="where the embedded models live (default ~/.cache/omni/models)")
     group.add_argument("--llm-model", help="LLM: a model name or a path to any GGUF file")
-    group.add_argument("--llm-backend", help="LLM backend: llama (embedded) or openai (any compatible server)")
+    group.add_argument("--llm-backend", help="LLM backend: llama (embedded), openai (any compatible server), or "
+                       "canned (a fixed reply, for demos and benchmarks)")
     group.add_argument("--llm-url", help="base URL of an OpenAI-compatible server for the openai LLM backend")
     group.add_argument("--stt-model", help="STT: a model name or a path to a CTranslate2 whisper directory")
-    group.add_argument("--tts-backend", help="TTS backend: auto, piper, espeak or openai")
+    group.add_argument("--stt-backend", help="STT backend: whisper (embedded), openai, or canned (hears a fixed "
+                       "sentence, for demos and benchmarks)")
+    group.add_argument("--tts-backend", help="TTS backend: auto, piper, espeak, openai, or tone (a tone per word, "
+                       "for demos and benchmarks)")
     group.add_argument("--voice", help="TTS voice: a Piper voice name or .onnx path, or an espeak-ng voice")
     group.add_argument("--lang", help="language of the user's speech (e.g. en, ko); default: detect it")
     group.add_argument("--instructions", help="system instructions for the assistant")
@@ -37,6 +41,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     put("llm", "backend", getattr(args, "llm_backend", None))
     put("llm", "base_url", getattr(args, "llm_url", None))
     put("stt", "model", getattr(args, "stt_model", None))
+    put("stt", "backend", getattr(args, "stt_backend", None))
     put("stt", "language", getattr(args, "lang", None))
     put("tts", "backend", getattr(args, "tts_backend", None))
     put("tts", "voice", getattr(args, "voice", None))

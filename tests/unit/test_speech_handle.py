@@ -80,3 +80,25 @@ async def test_interrupting_a_finished_reply_changes_nothing() -> None:
     assert not handle.task.done()
     handle.task.cancel()
     await asyncio.gather(handle.task, return_exceptions=True)
+
+
+async def test_a_second_interrupt_does_not_cut_the_reply_cleanup_short() -> None:
+    """A truncate right after a barge-in interrupts a reply that is already stopping: its cleanup must finish."""
+    handle = SpeechHandle(reply_id="r1", item_id="i1", with_audio=True)
+
+    async def reply() -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            await asyncio.sleep(0.05)  # closing the LLM and TTS streams takes a moment
+            handle.done.set()
+
+    handle.task = asyncio.ensure_future(reply())
+    await asyncio.sleep(0)
+    handle.interrupt()
+    await asyncio.sleep(0.01)  # the reply is in its cleanup now
+    handle.interrupt()
+    await asyncio.wait_for(handle.done.wait(), 2)
+    assert handle.interrupted

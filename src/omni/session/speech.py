@@ -36,11 +36,15 @@ class SpeechHandle:
         self.audio_seconds += seconds
 
     def interrupt(self) -> None:
-        """Stop the reply: its task is cancelled; the session then cuts the item to what was heard."""
+        """Stop the reply: its task is cancelled; the session then cuts the item to what was heard.
+
+        Only once: a reply already stopping is closing its LLM and TTS streams (waiting for their threads), and a
+        second cancellation (a client's truncate right after the barge-in) would abort that cleanup before the reply
+        is marked done, leaving whoever waits for it waiting for ever."""
         if self.done.is_set():
             return
         self.interrupted = True
-        if self.task is not None:
+        if self.task is not None and not self.task.cancelling():
             self.task.cancel()
 
     def heard_text(self, played_seconds: float) -> str:

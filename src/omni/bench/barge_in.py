@@ -26,7 +26,6 @@ import json
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from contextlib import aclosing
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -34,11 +33,11 @@ import numpy as np
 from openai import AsyncOpenAI
 
 from omni.audio.pcm import float_to_pcm16
-from omni.audio.resample import resample
 from omni.audio.silence import first_sound
 from omni.backends.base import TTS
 from omni.bench.report import percentile
 from omni.bench.scale_client import PIECE_MS, PIECE_SAMPLES, SILENCE, WIRE_RATE, append_event, audio_seconds
+from omni.bench.voice_latency import utterance
 from omni.types import Samples
 
 REQUEST = "Tell me a long story about a brave little dog who travels across the sea."
@@ -88,13 +87,7 @@ class Trial:
 
 async def spoken(tts: TTS, text: str, language: str) -> Samples:
     """``text`` in the configured voice at 24 kHz, trimmed to start at its first audible sample."""
-    pieces: list[Samples] = []
-    rate = tts.sample_rate
-    async with aclosing(tts.synthesize(text, language=language)) as chunks:
-        async for chunk in chunks:
-            pieces.append(chunk.samples)
-            rate = chunk.sample_rate
-    samples = resample(np.concatenate(pieces), rate, WIRE_RATE) if pieces else np.zeros(0, np.float32)
+    samples = await utterance(tts, text, language, WIRE_RATE)
     start = first_sound(samples)
     if start is None:
         raise ValueError(f"the voice made no audible sound for {text!r}")

@@ -20,7 +20,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable, Sequence
-from contextlib import AsyncExitStack, aclosing
+from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -29,7 +29,6 @@ import numpy as np
 from openai import AsyncOpenAI
 
 from omni import __version__
-from omni.audio.resample import resample
 from omni.backends.base import TTS
 from omni.backends.registry import create
 from omni.bench.procfs import ProcessProbe, busy_percent
@@ -37,10 +36,9 @@ from omni.bench.report import cpu_model, percentile
 from omni.bench.scale_client import PIECE_MS, WIRE_RATE, ClientSession, EncodedClip, encode_clip, pace
 from omni.bench.scale_report import Limits, Step, Turn, capacity, judge, next_sessions, per_session, summarize_step
 from omni.bench.server_process import omni_serve
-from omni.bench.voice_latency import QUESTIONS, build_clip
+from omni.bench.voice_latency import QUESTIONS, build_clip, utterance
 from omni.config import Settings
 from omni.errors import BackendError, OmniError
-from omni.types import Samples
 
 SttMode = Literal["canned", "real"]
 LEAD_SECONDS = 0.5
@@ -74,13 +72,7 @@ async def speak_questions(tts: TTS) -> list[EncodedClip]:
     """The English questions spoken by the voice, trimmed to their sound, after 0.5 s of silence, at 24 kHz."""
     clips = []
     for text in QUESTIONS["en"]:
-        pieces: list[Samples] = []
-        rate = tts.sample_rate
-        async with aclosing(tts.synthesize(text, language="en")) as chunks:
-            async for chunk in chunks:
-                pieces.append(chunk.samples)
-                rate = chunk.sample_rate
-        speech = resample(np.concatenate(pieces), rate, WIRE_RATE) if pieces else np.zeros(0, dtype=np.float32)
+        speech = await utterance(tts, text, "en", WIRE_RATE)
         try:
             clip = build_clip(text, speech, WIRE_RATE, lead=LEAD_SECONDS, tail=0.0)
         except ValueError as exc:

@@ -115,15 +115,20 @@ def question_voice(settings: Settings) -> TTS:
     return voice
 
 
-async def speak(tts: TTS, text: str, language: str) -> SpokenQuestion:
-    """The question spoken by the configured voice, as a 16 kHz clip."""
+async def utterance(tts: TTS, text: str, language: str, rate: int) -> Samples:
+    """All of ``text`` spoken by ``tts``, at ``rate``."""
     pieces: list[Samples] = []
-    rate = tts.sample_rate
+    voice_rate = tts.sample_rate
     async with aclosing(tts.synthesize(text, language=language)) as chunks:
         async for chunk in chunks:
             pieces.append(chunk.samples)
-            rate = chunk.sample_rate  # one call speaks at one rate
-    speech = resample(np.concatenate(pieces), rate, INPUT_RATE) if pieces else np.zeros(0, dtype=np.float32)
+            voice_rate = chunk.sample_rate  # one call speaks at one rate
+    return resample(np.concatenate(pieces), voice_rate, rate) if pieces else np.zeros(0, dtype=np.float32)
+
+
+async def speak(tts: TTS, text: str, language: str) -> SpokenQuestion:
+    """The question spoken by the configured voice, as a 16 kHz clip."""
+    speech = await utterance(tts, text, language, INPUT_RATE)
     try:
         return build_clip(text, speech, INPUT_RATE)
     except ValueError as exc:

@@ -30,13 +30,12 @@ from openai import AsyncOpenAI
 
 from omni import __version__
 from omni.backends.base import TTS
-from omni.backends.registry import create
 from omni.bench.procfs import ProcessProbe, busy_percent
 from omni.bench.report import cpu_model, percentile
 from omni.bench.scale_client import PIECE_MS, WIRE_RATE, ClientSession, EncodedClip, encode_clip, pace
 from omni.bench.scale_report import Limits, Step, Turn, capacity, judge, next_sessions, per_session, summarize_step
 from omni.bench.server_process import omni_serve
-from omni.bench.voice_latency import QUESTIONS, build_clip, utterance
+from omni.bench.voice_latency import QUESTIONS, build_clip, question_voice, utterance
 from omni.config import Settings
 from omni.errors import BackendError, OmniError
 
@@ -102,8 +101,7 @@ async def run(
 ) -> tuple[list[Ladder], list[EncodedClip]]:
     """Every STT mode's ladder of steps, each on a server of its own; and the questions the sessions spoke."""
     progress("speaking the questions with the Piper voice…")
-    steady = settings.model_copy(update={"tts": settings.tts.model_copy(update={"variation": False})})
-    clips = await speak_questions(create("tts", "piper", steady))
+    clips = await speak_questions(question_voice(settings, "piper"))
     ladders = []
     for stt in options.stt:
         ladder = Ladder(stt, "canned" if stt == "canned" else settings.stt.backend)

@@ -105,13 +105,14 @@ def build_clip(
     return SpokenQuestion(text, clip, (before.size + voiced.size) / rate)
 
 
-def question_voice(settings: Settings) -> TTS:
-    """The configured voice without its random variation: the benchmarks' spoken questions are the same audio in
-    every run (with it, one rendering in a few was misheard, and a run's numbers could not be repeated)."""
+def question_voice(settings: Settings, backend: str | None = None) -> TTS:
+    """The configured voice (or ``backend``) without its random variation: the benchmarks' spoken questions are the
+    same audio in every run (with it, one rendering in a few was misheard, and a run's numbers could not be
+    repeated)."""
     from omni.backends.registry import create
 
     steady = settings.model_copy(update={"tts": settings.tts.model_copy(update={"variation": False})})
-    voice: TTS = create("tts", settings.tts.backend, steady)
+    voice: TTS = create("tts", backend or settings.tts.backend, steady)
     return voice
 
 

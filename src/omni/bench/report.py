@@ -9,10 +9,15 @@ before/after in one run) and ``cascade`` (the naive baseline every streaming pip
 from __future__ import annotations
 
 import math
+import os
+import platform
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
+
+from omni import __version__
 
 Pipeline = str
 """A pipeline's key: one of :data:`PIPELINE_NAMES`, or a variant's ``engine [KEY=VALUE,…]``."""
@@ -209,6 +214,21 @@ def format_table(runs: Sequence[RunResult], pipelines: Sequence[Pipeline] = ()) 
         lines.append(f"{len(failed)} run(s) failed and are left out:")
         lines += [f"  {r.pipeline} {r.language} {r.question!r} run {r.run}: {r.error}" for r in failed]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def machine() -> dict[str, Any]:
+    """The machine a benchmark ran on: cores, CPU model, platform, Python and Omni versions."""
+    try:
+        cpu = cpu_model(Path("/proc/cpuinfo").read_text(encoding="utf-8"))
+    except OSError:
+        cpu = None
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": cpu or platform.processor() or None,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "omni": __version__,
+    }
 
 
 def cpu_model(cpuinfo: str) -> str | None:

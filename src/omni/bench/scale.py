@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import os
-import platform
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -28,10 +27,9 @@ from typing import Any, Literal
 import numpy as np
 from openai import AsyncOpenAI
 
-from omni import __version__
 from omni.backends.base import TTS
 from omni.bench.procfs import ProcessProbe, busy_percent
-from omni.bench.report import cpu_model, percentile
+from omni.bench.report import machine, percentile
 from omni.bench.scale_client import PIECE_MS, WIRE_RATE, ClientSession, EncodedClip, encode_clip, pace
 from omni.bench.scale_report import Limits, Step, Turn, capacity, judge, next_sessions, per_session, summarize_step
 from omni.bench.server_process import omni_serve
@@ -231,12 +229,11 @@ def results_document(
     ladders: Sequence[Ladder], settings: Settings, options: ScaleOptions, clips: Sequence[EncodedClip] | None,
     *, load: Sequence[float],
 ) -> dict[str, Any]:
-    machine = _machine(settings)
     return {
         "benchmark": "scale",
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": " ".join(["omni", *sys.argv[1:]]),
-        "machine": machine,
+        "machine": _machine(settings),
         "load_average": {"start": list(load), "end": list(os.getloadavg())},
         "method": {
             "note": "replies come from the canned LLM and the tone TTS, so the figures are Omni's own cost per "
@@ -265,17 +262,9 @@ def results_document(
 
 
 def _machine(settings: Settings) -> dict[str, Any]:
-    try:
-        cpu = cpu_model(Path("/proc/cpuinfo").read_text(encoding="utf-8"))
-    except OSError:
-        cpu = None
     return {
-        "nproc": os.cpu_count(),
-        "cpu_model": cpu or platform.processor() or None,
+        **machine(),
         "memory_gib": _memory_gib(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "omni": __version__,
         "models": {"vad": settings.vad.backend, "llm": "canned (no model)", "tts": "tone (no model)",
                    "stt": f"canned, or {settings.stt.backend}: {settings.stt.model}"},
     }

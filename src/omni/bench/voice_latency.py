@@ -24,25 +24,22 @@ from __future__ import annotations
 
 import datetime
 import os
-import platform
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import asdict, dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from omni import __version__
 from omni.audio.pacing import STEP_SECONDS, feed_in_real_time
 from omni.audio.resample import resample
 from omni.audio.silence import first_sound, last_sound
 from omni.backends.base import LLM, TTS, GenerationOptions
 from omni.bench import cascade
 from omni.bench.realtime_turn import RealtimeTurns, wire_clip
-from omni.bench.report import RunResult, compare, cpu_model, pipeline_name
+from omni.bench.report import RunResult, compare, machine, pipeline_name
 from omni.bench.variants import Variant
 from omni.clock import RealClock
 from omni.config import Settings
@@ -387,16 +384,8 @@ def _line(result: RunResult, runs: int) -> str:
 
 
 def machine_info(settings: Settings, backends: Backends) -> dict[str, Any]:
-    try:
-        cpu = cpu_model(Path("/proc/cpuinfo").read_text(encoding="utf-8"))
-    except OSError:
-        cpu = None
     return {
-        "nproc": os.cpu_count(),
-        "cpu_model": cpu or platform.processor() or None,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "omni": __version__,
+        **machine(),
         "models": {
             "vad": settings.vad.backend,
             "stt": f"{settings.stt.backend}: {settings.stt.model}",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from omni.bench import barge_in
-from omni.bench.scale_client import WIRE_RATE
+from omni.bench.scale_client import WIRE_RATE, append_events
 from omni.clock import RealClock
 from omni.server.state import ServerState
 from omni.session.session import Backends
@@ -30,7 +30,7 @@ def at_wire_rate(seconds: float) -> np.ndarray:
 
 
 async def test_speaking_over_the_reply_stops_it_and_is_timed() -> None:
-    request = barge_in.encoded(np.concatenate([np.zeros(WIRE_RATE // 4, np.float32), at_wire_rate(0.6)]))
+    request = append_events(np.concatenate([np.zeros(WIRE_RATE // 4, np.float32), at_wire_rate(0.6)]))
     async with serving(slow_story_state()) as url:
         trial = await barge_in.run_trial(url, request, barge_in.Sound(barge_in.BARGE_IN, at_wire_rate(0.5)))
     assert trial.error is None and trial.interrupted
@@ -39,7 +39,7 @@ async def test_speaking_over_the_reply_stops_it_and_is_timed() -> None:
 
 
 async def test_a_sound_below_the_vad_leaves_the_reply_alone() -> None:
-    request = barge_in.encoded(np.concatenate([np.zeros(WIRE_RATE // 4, np.float32), at_wire_rate(0.6)]))
+    request = append_events(np.concatenate([np.zeros(WIRE_RATE // 4, np.float32), at_wire_rate(0.6)]))
     quiet = barge_in.noise_burst(0.5, -60)
     async with serving(slow_story_state()) as url:
         trial = await barge_in.run_trial(url, request, barge_in.Sound("noise", quiet))

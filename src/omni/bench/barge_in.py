@@ -32,11 +32,10 @@ from typing import Any
 import numpy as np
 from openai import AsyncOpenAI
 
-from omni.audio.pcm import float_to_pcm16
 from omni.audio.silence import first_sound
 from omni.backends.base import TTS
 from omni.bench.report import percentile
-from omni.bench.scale_client import PIECE_MS, PIECE_SAMPLES, SILENCE, WIRE_RATE, append_event, audio_seconds
+from omni.bench.scale_client import PIECE_MS, SILENCE, WIRE_RATE, append_events, audio_seconds
 from omni.bench.voice_latency import utterance
 from omni.types import Samples
 
@@ -116,16 +115,6 @@ async def sounds(tts: TTS) -> tuple[Samples, list[Sound]]:
     return request, injected
 
 
-def encoded(samples: Samples) -> list[str]:
-    """Samples as 20 ms ``input_audio_buffer.append`` events, the last piece padded with silence."""
-    pieces = -(-len(samples) // PIECE_SAMPLES)
-    padded = np.zeros(pieces * PIECE_SAMPLES, dtype=np.float32)
-    padded[: len(samples)] = samples
-    pcm = float_to_pcm16(padded)
-    step = PIECE_SAMPLES * 2
-    return [append_event(pcm[i : i + step]) for i in range(0, len(pcm), step)]
-
-
 class TrialClient:
     """One session: a paced microphone stream, and the arrival times of the server events that matter."""
 
@@ -192,7 +181,7 @@ async def run_trial(url: str, request: list[str], sound: Sound) -> Trial:
                          api_key="unused")
     async with client.realtime.connect(model="omni-realtime") as connection:
         await connection.send_raw(_session_update())
-        trial = TrialClient(connection, request, encoded(sound.samples))
+        trial = TrialClient(connection, request, append_events(sound.samples))
         reader = asyncio.create_task(trial.read())
         try:
             async with asyncio.timeout(TRIAL_TIMEOUT):
@@ -214,7 +203,7 @@ def _session_update() -> str:
 async def run(url: str, tts: TTS, *, runs: int, progress: Progress) -> list[Trial]:
     """``runs`` barge-in trials and ``runs`` of each sound that is not a turn, taking turns."""
     request_samples, injected = await sounds(tts)
-    request = encoded(np.concatenate([np.zeros(WIRE_RATE // 2, np.float32), request_samples]))
+    request = append_events(np.concatenate([np.zeros(WIRE_RATE // 2, np.float32), request_samples]))
     trials = []
     for index in range(runs):
         for sound in injected:

@@ -39,15 +39,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionMessageParam
 
-from omni.audio.pcm import float_to_pcm16, pcm16_to_float
+from omni.audio.pcm import pcm16_to_float
 from omni.audio.resample import resample
 from omni.audio.silence import SOUND_THRESHOLD, first_sound
 from omni.bench.report import RunResult
-from omni.bench.scale_client import PIECE_MS, PIECE_SAMPLES, SILENCE, WIRE_RATE, append_event
+from omni.bench.scale_client import PIECE_MS, SILENCE, WIRE_RATE, append_events
 from omni.bench.server_process import ServerProcess, omni_serve
 from omni.config import Settings
 from omni.types import Samples
@@ -78,12 +77,7 @@ class WireClip:
 
 def wire_clip(text: str, clip: Samples, rate: int, speech_end: float) -> WireClip:
     """``clip`` at the wire's rate, cut into 20 ms pieces (the last padded with silence) and encoded once."""
-    samples = resample(clip, rate, WIRE_RATE)
-    padded = np.zeros(math.ceil(samples.size / PIECE_SAMPLES) * PIECE_SAMPLES, dtype=np.float32)
-    padded[: samples.size] = samples
-    pcm = float_to_pcm16(padded)
-    step = PIECE_SAMPLES * 2
-    return WireClip(text, tuple(append_event(pcm[i : i + step]) for i in range(0, len(pcm), step)), speech_end)
+    return WireClip(text, tuple(append_events(resample(clip, rate, WIRE_RATE))), speech_end)
 
 
 class Playback:

@@ -46,6 +46,15 @@ def append_event(pcm: bytes) -> str:
 SILENCE = append_event(bytes(PIECE_SAMPLES * 2))
 
 
+def append_events(samples: Samples) -> list[str]:
+    """``samples`` (24 kHz) as 20 ms ``input_audio_buffer.append`` events, the last piece padded with silence."""
+    padded = np.zeros(math.ceil(len(samples) / PIECE_SAMPLES) * PIECE_SAMPLES, dtype=np.float32)
+    padded[: len(samples)] = samples
+    pcm = float_to_pcm16(padded)
+    step = PIECE_SAMPLES * 2
+    return [append_event(pcm[i : i + step]) for i in range(0, len(pcm), step)]
+
+
 @dataclass(frozen=True)
 class EncodedClip:
     """A question as ready-made ``input_audio_buffer.append`` events of 20 ms each."""
@@ -59,12 +68,7 @@ class EncodedClip:
 
 def encode_clip(text: str, samples: Samples, speech_start_s: float, speech_end_s: float) -> EncodedClip:
     """``samples`` (24 kHz) as 20 ms append events, the last piece padded with silence."""
-    pieces = math.ceil(len(samples) / PIECE_SAMPLES)
-    padded = np.zeros(pieces * PIECE_SAMPLES, dtype=np.float32)
-    padded[: len(samples)] = samples
-    pcm = float_to_pcm16(padded)
-    step = PIECE_SAMPLES * 2
-    messages = tuple(append_event(pcm[i : i + step]) for i in range(0, len(pcm), step))
+    messages = tuple(append_events(samples))
     return EncodedClip(text, messages, speech_start_s * 1000, speech_end_s * 1000)
 
 

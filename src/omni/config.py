@@ -100,6 +100,9 @@ class SessionSettings(_Section):
     """Transcribe and start the reply's LLM call during a pause that may end the turn (dropped if it does not)."""
     speculate_after_ms: int = Field(default=30, ge=0)
     """How long a pause must be before that work starts; 30 is the first silent VAD frame (32 ms)."""
+    listen_ahead_ms: int = Field(default=600, ge=0)
+    """While the user speaks, transcribe their words so far after each this many ms of speech, so the LLM can
+    decode them before the turn ends; 0 turns it off."""
     first_chunk_at_phrase: bool = True
     """Start speaking the reply at its first English phrase boundary ("The capital of France" · "is Paris."), not
     only at a sentence end or a comma."""

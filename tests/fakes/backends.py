@@ -65,6 +65,23 @@ class ScriptedSTT(STT):
         return Transcript(self.texts.pop(0) if self.texts else "", language or self.language)
 
 
+class WordsSoFarSTT(ScriptedSTT):
+    """Hears the words of one sentence spoken at ``words_per_second``: as many as each clip holds, the last one
+    ending in a full stop as whisper writes a cut-off clip."""
+
+    def __init__(self, clock: Clock, sentence: str, words_per_second: float = 4.0) -> None:
+        super().__init__(clock, [])
+        self.words = sentence.split()
+        self.words_per_second = words_per_second
+
+    async def _transcribe(self, audio: Samples, language: str | None) -> Transcript:
+        seconds = len(audio) / self.sample_rate
+        self.heard.append(seconds)
+        await self.clock.sleep(self.latency)
+        words = self.words[: round(seconds * self.words_per_second)]
+        return Transcript(" ".join(words) + "." if words else "", language or self.language)
+
+
 @dataclass
 class ScriptedLLM(LLM):
     """Answers each call with the next script entry: a string (streamed word by word) or tool calls."""
@@ -75,6 +92,9 @@ class ScriptedLLM(LLM):
     per_token: float = 0.05
     prompts: list[list[ChatMessage]] = field(default_factory=list)
     prefilled: list[list[ChatMessage]] = field(default_factory=list)
+    prefilled_words: list[str] = field(default_factory=list)
+    """The ``user_words`` of each prefill."""
+    caches_prompts: bool = False
     closed: int = 0
     """How many streams were closed before they finished (cancellation reached the backend)."""
 
@@ -100,8 +120,11 @@ class ScriptedLLM(LLM):
             if not finished:
                 self.closed += 1
 
-    async def prefill(self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = ()) -> None:
+    async def prefill(
+        self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = (), *, user_words: str = ""
+    ) -> None:
         self.prefilled.append(list(messages))
+        self.prefilled_words.append(user_words)
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())

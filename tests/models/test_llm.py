@@ -126,10 +126,28 @@ async def test_prefill_leaves_only_the_users_words_to_decode(llm: LLM) -> None:
     prompt = llm.render([*history, ChatMessage("user", "And Lyon?")])
     prefix = llm.next_turn_prefix(history)
     assert prompt.startswith(prefix + "And Lyon?") and prefix.endswith("user\n")
+    rest = llm.count_tokens(prompt[len(prefix):])  # the words and the template's end of the turn
+    left = _tokens_left_to_decode(llm, prompt)
+    assert left <= rest, f"{left} tokens left to decode, expected {rest}"
+
+
+async def test_prefill_with_the_users_first_words_leaves_only_the_rest_to_decode(llm: LLM) -> None:
+    """Words read ahead while the user speaks are in the cache; the turn decodes its last words and the template."""
+    assert isinstance(llm, LlamaLLM) and llm.caches_prompts
+    history = [ChatMessage("system", "Answer briefly.")]
+    await collect(llm, [ChatMessage("user", "Something unrelated to clear the cache.")])
+    await llm.prefill(history, user_words="What is the capital")
+    prompt = llm.render([*history, ChatMessage("user", "What is the capital of France?")])
+    rest = llm.count_tokens(prompt[prompt.index(" of France?"):])
+    left = _tokens_left_to_decode(llm, prompt)
+    assert left <= rest, f"{left} tokens left to decode, expected {rest}"
+
+
+def _tokens_left_to_decode(llm: LlamaLLM, prompt: str) -> int:
+    """The tokens of ``prompt`` after the part llama.cpp's cache already holds."""
     tokens = llm.llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
     cached = list(llm.llama._input_ids[: llm.llama.n_tokens])
     common = 0
     while common < min(len(tokens), len(cached)) and tokens[common] == cached[common]:
         common += 1
-    rest = llm.count_tokens(prompt[len(prefix):])  # the words and the template's end of the turn
-    assert len(tokens) - common <= rest, f"{len(tokens) - common} tokens left to decode, expected {rest}"
+    return len(tokens) - common

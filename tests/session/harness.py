@@ -13,7 +13,7 @@ from omni.session.session import Backends, Session, SessionOptions
 from omni.session.tools import ToolBox
 from omni.session.turns import TurnOptions
 from omni.types import AudioChunk, ToolCall
-from tests.fakes.backends import EnergyVAD, ScriptedLLM, ScriptedSTT, ScriptedTTS
+from tests.fakes.backends import EnergyVAD, ScriptedLLM, ScriptedSTT, ScriptedTTS, WordsSoFarSTT
 
 E = TypeVar("E", bound=SessionEvent)
 
@@ -52,11 +52,15 @@ def make_harness(
     speculate_after_ms: int | None = 200,
     first_chunk_at_phrase: bool = True,
     tts_silence: tuple[float, float] = (0.0, 0.0),
+    listen_ahead_ms: int | None = None,
+    spoken_sentence: str | None = None,
 ) -> Harness:
-    """``tts_silence``: the silence the scripted voice puts before and after each text."""
+    """``tts_silence``: the silence the scripted voice puts before and after each text. ``listen_ahead_ms``: the
+    LLM keeps a prompt cache and the session reads the user's words ahead. ``spoken_sentence``: STT hears the words
+    of this sentence that fit in each clip, instead of ``transcripts`` one by one."""
     clock = VirtualClock()
-    stt = ScriptedSTT(clock, list(transcripts))
-    llm = ScriptedLLM(clock, list(answers))
+    stt = ScriptedSTT(clock, list(transcripts)) if spoken_sentence is None else WordsSoFarSTT(clock, spoken_sentence)
+    llm = ScriptedLLM(clock, list(answers), caches_prompts=listen_ahead_ms is not None)
     tts = ScriptedTTS(clock, lead=tts_silence[0], tail=tts_silence[1])
     output = PacedOutput(clock, sample_rate=24000)
     options = SessionOptions(
@@ -68,6 +72,7 @@ def make_harness(
         output_audio=output_audio,
         speculate_after_ms=speculate_after_ms,
         first_chunk_at_phrase=first_chunk_at_phrase,
+        listen_ahead_ms=listen_ahead_ms,
     )
     events: list[SessionEvent] = []
     session = Session(

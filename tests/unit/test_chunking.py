@@ -125,8 +125,11 @@ def _alnum(text: str) -> str:
 @settings(max_examples=300, deadline=None)
 @given(replies())
 def test_one_character_at_a_time_gives_the_same_chunks_as_whole_text(text: str) -> None:
-    whole = chunks_of([text])
-    assert chunks_of(list(text)) == whole
+    # Without phrase cuts: a phrase-starting word at the end of a delta is taken as a whole token (see
+    # SpeakableChunker._first_phrase), so "is" + "." may cut where "is." does not.
+    whole = chunks_of([text], first_phrase=False)
+    assert chunks_of(list(text), first_phrase=False) == whole
+    assert _alnum("".join(chunks_of(list(text)))) == _alnum(text)
     # nothing is lost or repeated, and every chunk can be spoken
     assert _alnum("".join(whole)) == _alnum(text)
     assert all(_alnum(chunk) and chunk == chunk.strip() for chunk in whole)
@@ -139,7 +142,8 @@ def test_any_split_into_deltas_gives_the_same_chunks(text: str, cuts: list[int])
     points = sorted({cut % (len(text) + 1) for cut in cuts})
     deltas = [text[a:b] for a, b in zip([0, *points], [*points, len(text)], strict=True)]
     assert "".join(deltas) == text
-    assert chunks_of(deltas) == chunks_of([text])
+    assert chunks_of(deltas, first_phrase=False) == chunks_of([text], first_phrase=False)
+    assert _alnum("".join(chunks_of(deltas))) == _alnum(text)
 
 
 def test_a_chunk_too_short_to_say_alone_goes_with_the_next_one() -> None:
@@ -156,8 +160,9 @@ def test_the_first_chunk_may_end_before_a_phrase_starting_word() -> None:
 
 def test_a_phrase_cut_needs_four_words_a_complete_next_word_and_no_dangling_word() -> None:
     chunker = SpeakableChunker()
-    assert chunker.push("The capital of France is") == [], "'is' may still become 'island'"
-    assert chunker.push(" Paris") == ["The capital of France"]
+    assert chunker.push("The capital of") == []
+    assert chunker.push(" France") == []
+    assert chunker.push(" is") == ["The capital of France"], "a starter token ends the phrase at once"
     assert chunks_of(["Paris is in France."]) == ["Paris is in France."], "fewer than four words before 'in'"
     assert chunks_of(["I think that is fine."]) == ["I think that is fine."], "never end on 'that'"
     assert chunks_of(["I would like to go to the park with you."]) == ["I would like to go to the park", "with you."]

@@ -102,8 +102,15 @@ class LLM(abc.ABC):
         self, messages: Sequence[ChatMessage], tools: Sequence[Tool], options: GenerationOptions
     ) -> AsyncIterator[LLMEvent]: ...
 
-    async def prefill(self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = ()) -> None:
-        """Process the start of a prompt ahead of time (a runtime with a prompt cache keeps it); default: nothing."""
+    caches_prompts: bool = False
+    """:meth:`prefill` does work a later call reuses (a local runtime's prompt cache); with a remote LLM it is a
+    no-op, and the session does not transcribe ahead for it."""
+
+    async def prefill(
+        self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = (), *, user_words: str = ""
+    ) -> None:
+        """Process the start of a prompt ahead of time: ``messages`` and ``tools``, then the start of a next user
+        message that begins with ``user_words`` (a runtime with a prompt cache keeps it); default: nothing."""
         return None
 
     def count_tokens(self, text: str) -> int:

@@ -28,6 +28,8 @@ _USER_WORDS = "\x00user words\x00"
 
 
 class LlamaLLM(LLM):
+    caches_prompts = True
+
     def __init__(self, model_path: Path, *, n_ctx: int = 4096, threads: int = 0) -> None:
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -72,15 +74,20 @@ class LlamaLLM(LLM):
         rendered = self._format(messages=wire, tools=offered)
         return rendered.prompt
 
-    async def prefill(self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = ()) -> None:
+    async def prefill(
+        self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = (), *, user_words: str = ""
+    ) -> None:
         """Decode the prompt up to where the next user message's words go — the messages, the tools and the start
-        of a user turn — so that the turn only pays for its own words."""
-        prefix = self.next_turn_prefix(messages, tools)
+        of a user turn — and the ``user_words`` already known, so that the turn only pays for the rest."""
+        prefix = self.next_turn_prefix(messages, tools) + user_words
         async with self._lock.hold():
             # One generated token through the normal completion path: the cache then holds exactly the tokens a
             # later prompt starting with this prefix will have.
-            await asyncio.get_running_loop().run_in_executor(
-                self.thread, lambda: self._llama.create_completion(prefix, max_tokens=1, temperature=0.0))
+            await asyncio.get_running_loop().run_in_executor(self.thread, self._prefill, prefix)
+
+    def _prefill(self, prefix: str) -> None:
+        CORES.wait_for_turn()  # a head start for later must not slow down a transcript or a voice waited on now
+        self._llama.create_completion(prefix, max_tokens=1, temperature=0.0)
 
     def next_turn_prefix(self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = ()) -> str:
         """The prompt text of ``messages`` followed by a user message, up to where that message's words begin."""

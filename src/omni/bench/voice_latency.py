@@ -167,6 +167,7 @@ class PromptRecorder(LLM):
 
     def __init__(self, inner: LLM) -> None:
         self.inner = inner
+        self.caches_prompts = inner.caches_prompts
         self.last: list[ChatMessage] = []
 
     def _chat(
@@ -175,8 +176,10 @@ class PromptRecorder(LLM):
         self.last = list(messages)
         return self.inner.chat(messages, tools=tools, options=options)
 
-    async def prefill(self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = ()) -> None:
-        await self.inner.prefill(messages, tools)
+    async def prefill(
+        self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = (), *, user_words: str = ""
+    ) -> None:
+        await self.inner.prefill(messages, tools, user_words=user_words)
 
     def count_tokens(self, text: str) -> int:
         return self.inner.count_tokens(text)

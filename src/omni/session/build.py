@@ -29,6 +29,7 @@ def session_options(settings: Settings, **overrides: Any) -> SessionOptions:
         context_budget_tokens=llm.context_budget_tokens,
         speculate_after_ms=session.speculate_after_ms if session.speculate else None,
         first_chunk_at_phrase=session.first_chunk_at_phrase,
+        listen_ahead_ms=session.listen_ahead_ms or None,
     )
     return SessionOptions(**{**options.__dict__, **overrides})
 

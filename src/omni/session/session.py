@@ -44,6 +44,7 @@ from omni.events import (
 from omni.session.context import Conversation, Item, new_id
 from omni.session.early_stream import EarlyStream, LLMRequest
 from omni.session.input_audio import InputAudio
+from omni.session.listen_ahead import ListenAhead, settled_words
 from omni.session.playout import AudioOutput
 from omni.session.speech import SpeechHandle
 from omni.session.tools import ToolBox
@@ -140,6 +141,9 @@ class SessionOptions:
     """Start transcribing once a pause inside speech lasts this long, so the transcript is ready when the
     silence wait confirms the end of the turn, and start the reply's LLM call on it as soon as it is there; the
     work is dropped if the user goes on. None turns it off."""
+    listen_ahead_ms: int | None = 600
+    """While the user speaks, transcribe their words so far after each this many ms of speech and let the LLM
+    decode them ahead (:mod:`omni.session.listen_ahead`), when it keeps a prompt cache. None turns it off."""
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,7 @@ class Session:
         self._tasks: set[asyncio.Task[None]] = set()
         self._transcribing: set[asyncio.Task[None]] = set()  # user audio items whose text is not known yet
         self._speculation: _Speculation | None = None
+        self._listen_ahead = ListenAhead()
         self._closing = False
 
     # ---- events and tasks -------------------------------------------------------------------------------------
@@ -212,6 +217,7 @@ class Session:
     async def aclose(self) -> None:
         self._closing = True
         self._drop_speculation()
+        self._listen_ahead.cancel()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
@@ -250,10 +256,12 @@ class Session:
             turn = self._endpointer.process(vad.probability(frame), start_ms, end_ms)
             if isinstance(turn, SpeechStart):
                 self._on_speech_start(turn.audio_start_ms)
+                self._listen_ahead.restart(end_ms)
             elif isinstance(turn, SpeechEnd):
                 self._on_speech_end(turn.audio_end_ms)
             else:
                 self._speculate(end_ms)
+                self._read_ahead(end_ms)
         if not self._endpointer.in_speech:
             # Outside speech only the prefix padding (plus the minimum speech run) can still join a turn.
             keep = self.options.turn.prefix_padding_ms + self.options.turn.min_speech_ms + 1000
@@ -308,6 +316,27 @@ class Session:
             return  # no reply would follow, or the LLM is still busy with the last one
         user = Item("pending", "user", text, language=task.result().language)
         speculation.reply = EarlyStream(self.backends.llm, self._request(pending=user))
+
+    def _read_ahead(self, now_ms: float) -> None:
+        """While the user speaks, now and then transcribe their words so far for the LLM to decode ahead."""
+        every, stt, llm = self.options.listen_ahead_ms, self.backends.stt, self.backends.llm
+        start = self._speech_start_ms
+        if (every is None or stt is None or not llm.caches_prompts or start is None or self.reply_active
+                or self._endpointer.silence_start_ms is not None or not self._listen_ahead.due(now_ms, every)):
+            return  # a pause is the speculation's: it transcribes everything said
+        audio = self._input.peek(start, round(now_ms))
+        self._listen_ahead.start(now_ms, self._decode_words_ahead(stt, llm, audio))
+
+    async def _decode_words_ahead(self, stt: STT, llm: LLM, audio: Samples) -> None:
+        try:
+            words = settled_words((await stt.transcribe(audio, language=self.options.language)).text)
+            # Once a pause began, the speculation transcribes all the words and its LLM call decodes them.
+            if words and self._endpointer.in_speech and self._endpointer.silence_start_ms is None \
+                    and not self.reply_active:
+                request = self._request()
+                await llm.prefill(list(request.messages), request.tools, user_words=words)
+        except OmniError as exc:  # only a head start is lost; the turn decodes its words itself
+            log.warning("reading the user's words ahead failed: %s", exc)
 
     def commit_input(self, *, respond: bool = False) -> str | None:
         """Manual turn: everything buffered since the last commit becomes a user item. Returns its id."""

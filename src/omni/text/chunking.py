@@ -103,12 +103,15 @@ class SpeakableChunker:
         return min((cut for cut in (clause, phrase) if cut is not None), default=None)
 
     def _first_phrase(self) -> int | None:
-        """Where the first phrase ends: before a complete phrase-starting word, with enough words before it."""
+        """Where the first phrase ends: before a phrase-starting word, with enough words before it.
+
+        A starter at the very end of the text so far counts as a whole word, although the next delta could still
+        continue it ("is" → "island"): an LLM streams whole tokens, and a common word is one token (" island" is
+        not " is" + "land"), while waiting for the next token to be sure would delay the first words by one token.
+        """
         words = list(_WORD.finditer(self._buffer))
         for index in range(self.first_clause_min_words, len(words)):
             word = words[index]
-            if word.end() == len(self._buffer):
-                return None  # the next delta may continue this word ("is" → "island")
             before = words[index - 1].group()
             if (word.group().lower() in _PHRASE_STARTERS and before.lower() not in _NEEDS_NEXT
                     and before[-1].isalnum()):  # after punctuation the sentence and clause rules decide

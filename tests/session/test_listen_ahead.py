@@ -47,10 +47,10 @@ async def test_no_reading_ahead_without_a_prompt_cache_or_when_turned_off() -> N
         assert h.stt.heard == [] and h.llm.prefilled_words == []
 
 
-async def test_words_read_after_the_pause_began_are_left_to_the_speculation() -> None:
-    h = make_harness([], ["Paris."], listen_ahead_ms=600, spoken_sentence=SENTENCE)
+async def test_a_read_still_running_when_the_pause_is_transcribed_is_dropped() -> None:
+    h = make_harness([], ["Paris."], listen_ahead_ms=600, spoken_sentence=SENTENCE, speculate_after_ms=30)
     h.stt.latency = 0.5
-    await h.feed(speech(1.0))  # a read starts at ~0.7 s and ends at ~1.2 s, after the pause began
+    await h.feed(speech(1.0))  # a read starts at ~0.7 s and ends at ~1.2 s; the pause is transcribed from ~1.03 s
     await h.feed(silence(0.7))
     await h.clock.run_until(lambda: bool(h.of(ReplyDone)), limit=10)
     assert len(h.stt.heard) == 2 and h.stt.heard[0] < h.stt.heard[1]

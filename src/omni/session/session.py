@@ -299,6 +299,7 @@ class Session:
         stt = self.backends.stt
         if pause is None or wait is None or stt is None or self._speculation is not None or now_ms - pause < wait:
             return
+        self._listen_ahead.cancel()  # the pause's transcript has every word; the LLM will be wanted for them
         start = self._speech_start_ms if self._speech_start_ms is not None else self._input.start_ms
         audio = self._input.peek(start, min(round(now_ms), round(pause) + STT_TAIL_MS))
         task = asyncio.ensure_future(stt.transcribe(audio, language=self.options.language))
@@ -330,9 +331,7 @@ class Session:
     async def _decode_words_ahead(self, stt: STT, llm: LLM, audio: Samples) -> None:
         try:
             words = settled_words((await stt.transcribe(audio, language=self.options.language)).text)
-            # Once a pause began, the speculation transcribes all the words and its LLM call decodes them.
-            if words and self._endpointer.in_speech and self._endpointer.silence_start_ms is None \
-                    and not self.reply_active:
+            if words and not self.reply_active:
                 request = self._request()
                 await llm.prefill(list(request.messages), request.tools, user_words=words)
         except OmniError as exc:  # only a head start is lost; the turn decodes its words itself

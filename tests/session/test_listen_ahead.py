@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from omni.cores import CORES
 from omni.events import ReplyDone, SpeechStopped
 from omni.session.listen_ahead import settled_words
 from tests.fakes.backends import silence, speech
@@ -55,3 +56,10 @@ async def test_a_read_still_running_when_the_pause_is_transcribed_is_dropped() -
     await h.clock.run_until(lambda: bool(h.of(ReplyDone)), limit=10)
     assert len(h.stt.heard) == 2 and h.stt.heard[0] < h.stt.heard[1]
     assert not any(h.llm.prefilled_words), "the speculation's transcript has every word: no decoding of fewer"
+
+
+async def test_no_reading_ahead_while_other_speech_work_has_the_cores() -> None:
+    h = make_harness([], ["Paris."], listen_ahead_ms=600, spoken_sentence=SENTENCE)
+    with CORES.speech():  # another session's transcription or voice, on a shared server
+        await h.feed(speech(2.0))
+    assert h.stt.heard == [] and h.llm.prefilled_words == []

@@ -20,6 +20,7 @@ from omni.audio.resample import resample
 from omni.audio.silence import trim_silence
 from omni.backends.base import LLM, STT, TTS, VAD, GenerationOptions
 from omni.clock import Clock
+from omni.cores import CORES
 from omni.errors import OmniError
 from omni.events import (
     InputCleared,
@@ -325,6 +326,8 @@ class Session:
         if (every is None or stt is None or not llm.caches_prompts or start is None or self.reply_active
                 or self._endpointer.silence_start_ms is not None or not self._listen_ahead.due(now_ms, every)):
             return  # a pause is the speculation's: it transcribes everything said
+        if CORES.busy:
+            return  # other sessions' speech work has the cores: a head start must not take them from it
         audio = self._input.peek(start, round(now_ms))
         self._listen_ahead.start(now_ms, self._decode_words_ahead(stt, llm, audio))
 

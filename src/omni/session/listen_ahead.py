@@ -4,7 +4,7 @@ left to decode.
 
 On the embedded model and two cores a prompt costs about 20 ms per new token in such small batches, close to a
 generated token's 36 ms: "What is the capital of France?" and the turn's template are 12 tokens, 242 ms after the
-end of speech without this; with "What is the capital of" read ahead, 6 tokens are left. The partial transcripts
+end of speech without this; with "What is the capital of" read ahead, about 7 are left. The partial transcripts
 are never shown; the turn's own transcript is made from all of its audio as before.
 """
 

@@ -15,7 +15,7 @@ class TurnOptions:
     threshold: float = 0.5
     prefix_padding_ms: int = 300
     silence_duration_ms: int = 500
-    min_speech_ms: int = 80
+    min_speech_ms: int = 64
     hysteresis: float = 0.15
     """Speech continues while the probability stays above ``threshold - hysteresis``."""
 

@@ -104,6 +104,8 @@ class SessionSettings(_Section):
     listen_ahead_ms: int = Field(default=600, ge=0)
     """While the user speaks, transcribe their words so far after each this many ms of speech, so the LLM can
     decode them before the turn ends; 0 turns it off."""
+    voice_ahead: bool = True
+    """Voice a reply's first words during the silence wait, when they are ready before it ends (fast models)."""
     first_chunk_at_phrase: bool = True
     """Start speaking the reply at its first English phrase boundary ("The capital of France" · "is Paris."), not
     only at a sentence end or a comma."""

@@ -54,6 +54,7 @@ def make_harness(
     tts_silence: tuple[float, float] = (0.0, 0.0),
     listen_ahead_ms: int | None = None,
     spoken_sentence: str | None = None,
+    voice_ahead: bool = True,
 ) -> Harness:
     """``tts_silence``: the silence the scripted voice puts before and after each text. ``listen_ahead_ms``: the
     LLM keeps a prompt cache and the session reads the user's words ahead. ``spoken_sentence``: STT hears the words
@@ -73,6 +74,7 @@ def make_harness(
         speculate_after_ms=speculate_after_ms,
         first_chunk_at_phrase=first_chunk_at_phrase,
         listen_ahead_ms=listen_ahead_ms,
+        voice_ahead=voice_ahead,
     )
     events: list[SessionEvent] = []
     session = Session(

@@ -30,6 +30,7 @@ def session_options(settings: Settings, **overrides: Any) -> SessionOptions:
         speculate_after_ms=session.speculate_after_ms if session.speculate else None,
         first_chunk_at_phrase=session.first_chunk_at_phrase,
         listen_ahead_ms=session.listen_ahead_ms or None,
+        voice_ahead=session.voice_ahead,
     )
     return SessionOptions(**{**options.__dict__, **overrides})
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -143,6 +143,9 @@ class SessionOptions:
     silence wait confirms the end of the turn, and start the reply's LLM call on it as soon as it is there; the
     work is dropped if the user goes on. None turns it off."""
     listen_ahead_ms: int | None = 600
+    voice_ahead: bool = True
+    """Voice the first chunk of a reply started during the pause before the turn is confirmed, so that its audio is
+    ready when the silence wait ends (it is dropped with the reply if the user goes on)."""
     """While the user speaks, transcribe their words so far after each this many ms of speech and let the LLM
     decode them ahead (:mod:`omni.session.listen_ahead`), when it keeps a prompt cache. None turns it off."""
 
@@ -317,7 +320,10 @@ class Session:
         if not text or not self.options.create_response or self.reply_active:
             return  # no reply would follow, or the LLM is still busy with the last one
         user = Item("pending", "user", text, language=task.result().language)
-        speculation.reply = EarlyStream(self.backends.llm, self._request(pending=user))
+        speculation.reply = early = EarlyStream(self.backends.llm, self._request(pending=user))
+        if self.options.voice_ahead and self.options.output_audio and self.backends.tts is not None:
+            early.voice_first_chunk(self.backends.tts, first_phrase=self.options.first_chunk_at_phrase,
+                                    voice=self.options.voice, speed=self.options.speed)
 
     def _read_ahead(self, now_ms: float) -> None:
         """While the user speaks, now and then transcribe their words so far for the LLM to decode ahead."""
@@ -529,7 +535,7 @@ class Session:
         try:
             async with asyncio.TaskGroup() as group:
                 if reply.handle.with_audio:
-                    group.create_task(self._speak(reply, chunks))
+                    group.create_task(self._speak(reply, chunks, early))
                 try:
                     return await self._generate(reply, chunks, early)
                 finally:
@@ -602,14 +608,16 @@ class Session:
         self.emit(SpeakableChunk(at=self.clock.now(), reply_id=handle.reply_id, text=text))
         chunks.put_nowait(_Chunk(text, text if last else voiced(text)))
 
-    async def _speak(self, reply: _Reply, chunks: asyncio.Queue[_Chunk | None]) -> None:
+    async def _speak(self, reply: _Reply, chunks: asyncio.Queue[_Chunk | None], early: EarlyStream | None) -> None:
         tts = self.backends.tts
         assert tts is not None
         handle = reply.handle
-        voice = reply.overrides.voice or self.options.voice
+        voice, speed = reply.overrides.voice or self.options.voice, self.options.speed
         while (chunk := await chunks.get()) is not None:
             handle.begin_segment(chunk.text)
-            async with closing(tts.synthesize(chunk.voiced, voice=voice, speed=self.options.speed)) as synthesized:
+            ahead = await early.first_chunk_audio(chunk.voiced, voice, speed) if early is not None else None
+            spoken = _replay(ahead) if ahead is not None else tts.synthesize(chunk.voiced, voice=voice, speed=speed)
+            async with closing(spoken) as synthesized:
                 # The voice's silence before the reply's first word is only latency; after a phrase cut inside a
                 # sentence it is kept to a speaker's pause.
                 tail = PHRASE_PAUSE_SECONDS if chunk.voiced != chunk.text else None
@@ -658,3 +666,7 @@ class Session:
                 return item.language or detect_language(item.text)
         return None
 
+
+async def _replay(audio: Sequence[AudioChunk]) -> AsyncIterator[AudioChunk]:
+    for piece in audio:
+        yield piece

@@ -143,11 +143,11 @@ class SessionOptions:
     silence wait confirms the end of the turn, and start the reply's LLM call on it as soon as it is there; the
     work is dropped if the user goes on. None turns it off."""
     listen_ahead_ms: int | None = 600
+    """While the user speaks, transcribe their words so far after each this many ms of speech and let the LLM
+    decode them ahead (:mod:`omni.session.listen_ahead`), when it keeps a prompt cache. None turns it off."""
     voice_ahead: bool = True
     """Voice the first chunk of a reply started during the pause before the turn is confirmed, so that its audio is
     ready when the silence wait ends (it is dropped with the reply if the user goes on)."""
-    """While the user speaks, transcribe their words so far after each this many ms of speech and let the LLM
-    decode them ahead (:mod:`omni.session.listen_ahead`), when it keeps a prompt cache. None turns it off."""
 
 
 @dataclass(frozen=True)

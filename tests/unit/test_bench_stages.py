@@ -32,7 +32,10 @@ async def test_every_stage_is_measured_and_reported() -> None:
     assert [turn["prefilled"] for turn in document["next_turn"]] == [False, True]
     assert all(turn["first_token_seconds"] >= 0.02 for turn in document["next_turn"])
     assert "not prefilled" in table and "history as heard prefilled" in table
-    assert len(lines) == 2 * len(stages.STT_SENTENCES) + 2 + len(stages.TTS_SENTENCES)
+    assert [turn["prefilled"] for turn in document["words_ahead"]] == [False, True]
+    assert llm.prefilled_words[-1] == stages.READ_AHEAD[1].rsplit(" ", 1)[0], "all the words but the last"
+    assert "all words but the last prefilled" in table
+    assert len(lines) == 2 * len(stages.STT_SENTENCES) + 3 + len(stages.TTS_SENTENCES)
     tts_rows = [line for line in table.splitlines() if line.startswith(("  en ", "  ko "))]
     assert len({_display_columns(line.split(" ms")[0]) for line in tts_rows}) == 1, "Korean rows line up"
 

@@ -13,6 +13,9 @@ against llama.cpp called directly on the same loaded model, and the voices' time
 - **LLM, the next turn**: a reply is generated, the user cuts it short halfway (the prompt keeps what was heard), and
   asks again; the time to the next reply's first token, with the conversation as heard prefilled (what a session
   does after every reply, while the user listens and speaks) and without (the cache holds the reply as generated).
+- **LLM, the user's words read ahead**: the first token of the answer to a question, after the system prompt was
+  prefilled, with and without the question's words but the last decoded ahead (what a session does while the user
+  speaks, :mod:`omni.session.listen_ahead`).
 - **TTS**: sentences in English and Korean through the configured backend: time to the first audio chunk, and the
   real-time factor of the whole sentence.
 """
@@ -31,6 +34,7 @@ from typing import Any
 from omni.backends.base import LLM, STT, TTS, GenerationOptions
 from omni.backends.llama_llm import LlamaLLM
 from omni.bench.voice_latency import INPUT_RATE, speak
+from omni.session.listen_ahead import settled_words
 from omni.text.wer import wer
 from omni.types import ChatMessage, TextDelta, Usage
 
@@ -57,6 +61,8 @@ UNRELATED = "Name three colours."
 LLM_TOKENS = 48
 NEXT_TURN = ("Answer briefly.", "Tell me about the history of Paris.", "And what about Lyon?")
 """System message, the question whose reply is cut short, and the next question."""
+READ_AHEAD = ("Answer briefly.", "What is the capital city of France, and how many people live there?")
+"""System message, and the question whose words are read ahead."""
 
 Progress = Callable[[str], None]
 
@@ -96,9 +102,9 @@ class LlmRun:
 
 
 @dataclass(frozen=True)
-class NextTurnRun:
+class PrefillRun:
     prefilled: bool
-    """Whether the conversation as heard was prefilled before the next question came."""
+    """Whether the head start (the conversation as heard, the user's words) was prefilled before the question came."""
     first_token_seconds: float
 
 
@@ -119,7 +125,8 @@ class TtsRun:
 class StageResults:
     stt: tuple[SttRun, ...]
     llm: tuple[LlmRun, ...]
-    next_turn: tuple[NextTurnRun, ...]
+    next_turn: tuple[PrefillRun, ...]
+    words_ahead: tuple[PrefillRun, ...]
     tts: tuple[TtsRun, ...]
 
     def document(self) -> dict[str, Any]:
@@ -131,6 +138,7 @@ class StageResults:
             "stt": rows(self.stt, "real_time_factor"),
             "llm": rows(self.llm, "prompt_tokens_per_second", "generation_tokens_per_second"),
             "next_turn": rows(self.next_turn),
+            "words_ahead": rows(self.words_ahead),
             "tts": rows(self.tts, "real_time_factor"),
         }
 
@@ -170,7 +178,7 @@ async def measure_llm(llm: LLM, *, runs: int, progress: Progress) -> list[LlmRun
     return results
 
 
-async def measure_next_turn(llm: LLM, *, runs: int, progress: Progress) -> list[NextTurnRun]:
+async def measure_next_turn(llm: LLM, *, runs: int, progress: Progress) -> list[PrefillRun]:
     system, question, follow_up = NEXT_TURN
     options = GenerationOptions(temperature=0.0, max_tokens=LLM_TOKENS)
     results = []
@@ -184,11 +192,30 @@ async def measure_next_turn(llm: LLM, *, runs: int, progress: Progress) -> list[
             if prefilled:
                 await llm.prefill(history)
             run = await _through_omni(llm, [*history, ChatMessage("user", follow_up)], options)
-            results.append(NextTurnRun(prefilled, run.first_token_seconds))
-        latest = ", ".join(f"{'prefilled' if r.prefilled else 'not prefilled'} {r.first_token_seconds * 1000:.0f} ms"
-                           for r in results[-2:])
-        progress(f"llm next turn: {latest}")
+            results.append(PrefillRun(prefilled, run.first_token_seconds))
+        progress(f"llm next turn: {_latest(results)}")
     return results
+
+
+async def measure_words_ahead(llm: LLM, *, runs: int, progress: Progress) -> list[PrefillRun]:
+    system, question = READ_AHEAD
+    options = GenerationOptions(temperature=0.0, max_tokens=LLM_TOKENS)
+    results = []
+    for _ in range(runs):
+        for prefilled in (False, True):
+            await _clear_cache(llm)
+            await llm.prefill([ChatMessage("system", system)])  # as every session does before its first turn
+            if prefilled:
+                await llm.prefill([ChatMessage("system", system)], user_words=settled_words(question))
+            run = await _through_omni(llm, [ChatMessage("system", system), ChatMessage("user", question)], options)
+            results.append(PrefillRun(prefilled, run.first_token_seconds))
+        progress(f"llm words read ahead: {_latest(results)}")
+    return results
+
+
+def _latest(results: Sequence[PrefillRun]) -> str:
+    return ", ".join(f"{'prefilled' if r.prefilled else 'not prefilled'} {r.first_token_seconds * 1000:.0f} ms"
+                     for r in results[-2:])
 
 
 async def _clear_cache(llm: LLM) -> None:
@@ -257,6 +284,7 @@ async def run(
         stt=tuple(await measure_stt(stt, voice or tts, runs=runs, progress=progress)),
         llm=tuple(await measure_llm(llm, runs=runs, progress=progress)),
         next_turn=tuple(await measure_next_turn(llm, runs=runs, progress=progress)),
+        words_ahead=tuple(await measure_words_ahead(llm, runs=runs, progress=progress)),
         tts=tuple(await measure_tts(tts, runs=runs, progress=progress)),
     )
 
@@ -282,13 +310,17 @@ def format_stages(results: StageResults) -> str:
                          f" {med(r.prompt_tokens_per_second for r in llm_runs):13.0f}"
                          f" {med(r.generation_tokens_per_second for r in llm_runs):17.1f}")
     lines.append("")
-    lines.append("LLM, the next turn after a reply cut short     first token")
-    for prefilled in (False, True):
-        turns = [r for r in results.next_turn if r.prefilled == prefilled]
-        if turns:
-            name = "history as heard prefilled" if prefilled else "not prefilled"
-            lines.append(f"  {name:42s} {med(r.first_token_seconds for r in turns) * 1000:8.0f} ms")
-    lines.append("")
+    for title, runs, head_start in (("LLM, the next turn after a reply cut short", results.next_turn,
+                                     "history as heard prefilled"),
+                                    ("LLM, a question after its words were read ahead", results.words_ahead,
+                                     "all words but the last prefilled")):
+        lines.append(f"{title:48s} first token")
+        for prefilled in (False, True):
+            turns = [r for r in runs if r.prefilled == prefilled]
+            if turns:
+                name = head_start if prefilled else "not prefilled"
+                lines.append(f"  {name:42s} {med(r.first_token_seconds for r in turns) * 1000:8.0f} ms")
+        lines.append("")
     lines.append("TTS                                      first audio   audio      RTF")
     for language, sentence in TTS_SENTENCES:
         tts_runs = [r for r in results.tts if r.sentence == sentence]

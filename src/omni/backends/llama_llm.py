@@ -86,8 +86,8 @@ class LlamaLLM(LLM):
         of a user turn — and the ``user_words`` already known, so that the turn only pays for the rest."""
         prefix = self.next_turn_prefix(messages, tools)
         words = user_words.split()
-        pieces = [prefix + " ".join(words[:end]) for end in range(PREFILL_WORDS, len(words) + PREFILL_WORDS,
-                                                                     PREFILL_WORDS)] or [prefix]
+        ends = range(PREFILL_WORDS, len(words) + PREFILL_WORDS, PREFILL_WORDS)  # the last piece ends at the last word
+        pieces = [prefix + " ".join(words[:end]) for end in ends] or [prefix]
         # Cancelled, it stops after the piece being decoded, and returns once the model is free.
         decoding = iterate_in_thread(lambda stop: self._prefill(pieces, stop), self.thread)
         async with self._lock.hold(), closing(decoding) as done:

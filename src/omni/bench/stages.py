@@ -26,7 +26,7 @@ import asyncio
 import statistics
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -181,41 +181,46 @@ async def measure_llm(llm: LLM, *, runs: int, progress: Progress) -> list[LlmRun
 async def measure_next_turn(llm: LLM, *, runs: int, progress: Progress) -> list[PrefillRun]:
     system, question, follow_up = NEXT_TURN
     options = GenerationOptions(temperature=0.0, max_tokens=LLM_TOKENS)
-    results = []
-    for _ in range(runs):
-        for prefilled in (False, True):
-            await _clear_cache(llm)
-            first = [ChatMessage("system", system), ChatMessage("user", question)]
-            reply = "".join([e.text async for e in llm.chat(first, options=options) if isinstance(e, TextDelta)])
-            words = reply.split()
-            history = [*first, ChatMessage("assistant", " ".join(words[: len(words) // 2]))]  # as heard
-            if prefilled:
-                await llm.prefill(history)
-            run = await _through_omni(llm, [*history, ChatMessage("user", follow_up)], options)
-            results.append(PrefillRun(prefilled, run.first_token_seconds))
-        progress(f"llm next turn: {_latest(results)}")
-    return results
+
+    async def first_token(prefilled: bool) -> float:
+        first = [ChatMessage("system", system), ChatMessage("user", question)]
+        reply = "".join([e.text async for e in llm.chat(first, options=options) if isinstance(e, TextDelta)])
+        words = reply.split()
+        history = [*first, ChatMessage("assistant", " ".join(words[: len(words) // 2]))]  # as heard
+        if prefilled:
+            await llm.prefill(history)
+        return (await _through_omni(llm, [*history, ChatMessage("user", follow_up)], options)).first_token_seconds
+
+    return await _with_and_without(llm, first_token, runs=runs, progress=progress, label="llm next turn")
 
 
 async def measure_words_ahead(llm: LLM, *, runs: int, progress: Progress) -> list[PrefillRun]:
     system, question = READ_AHEAD
     options = GenerationOptions(temperature=0.0, max_tokens=LLM_TOKENS)
+
+    async def first_token(prefilled: bool) -> float:
+        await llm.prefill([ChatMessage("system", system)])  # as every session does before its first turn
+        if prefilled:
+            await llm.prefill([ChatMessage("system", system)], user_words=settled_words(question))
+        messages = [ChatMessage("system", system), ChatMessage("user", question)]
+        return (await _through_omni(llm, messages, options)).first_token_seconds
+
+    return await _with_and_without(llm, first_token, runs=runs, progress=progress, label="llm words read ahead")
+
+
+async def _with_and_without(
+    llm: LLM, first_token: Callable[[bool], Awaitable[float]], *, runs: int, progress: Progress, label: str
+) -> list[PrefillRun]:
+    """``first_token(prefilled)`` without and with its head start, ``runs`` times, each from a cleared cache."""
     results = []
     for _ in range(runs):
         for prefilled in (False, True):
             await _clear_cache(llm)
-            await llm.prefill([ChatMessage("system", system)])  # as every session does before its first turn
-            if prefilled:
-                await llm.prefill([ChatMessage("system", system)], user_words=settled_words(question))
-            run = await _through_omni(llm, [ChatMessage("system", system), ChatMessage("user", question)], options)
-            results.append(PrefillRun(prefilled, run.first_token_seconds))
-        progress(f"llm words read ahead: {_latest(results)}")
+            results.append(PrefillRun(prefilled, await first_token(prefilled)))
+        latest = ", ".join(f"{'prefilled' if r.prefilled else 'not prefilled'} {r.first_token_seconds * 1000:.0f} ms"
+                           for r in results[-2:])
+        progress(f"{label}: {latest}")
     return results
-
-
-def _latest(results: Sequence[PrefillRun]) -> str:
-    return ", ".join(f"{'prefilled' if r.prefilled else 'not prefilled'} {r.first_token_seconds * 1000:.0f} ms"
-                     for r in results[-2:])
 
 
 async def _clear_cache(llm: LLM) -> None:

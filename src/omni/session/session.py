@@ -335,16 +335,16 @@ class Session:
         if CORES.busy:
             return  # other sessions' speech work has the cores: a head start must not take them from it
         audio = self._input.peek(start, round(now_ms))
-        self._listen_ahead.start(now_ms, self._decode_words_ahead(stt, llm, audio))
+        self._listen_ahead.start(now_ms, self._decode_words_ahead(stt, audio))
 
-    async def _decode_words_ahead(self, stt: STT, llm: LLM, audio: Samples) -> None:
+    async def _decode_words_ahead(self, stt: STT, audio: Samples) -> None:
         try:
             words = settled_words((await stt.transcribe(audio, language=self.options.language)).text)
-            if words and not self.reply_active:
-                request = self._request()
-                await llm.prefill(list(request.messages), request.tools, user_words=words)
-        except OmniError as exc:  # only a head start is lost; the turn decodes its words itself
-            log.warning("reading the user's words ahead failed: %s", exc)
+        except OmniError as exc:  # only a head start is lost; the turn transcribes its words itself
+            log.warning("transcribing the user's words ahead failed: %s", exc)
+            return
+        if words and not self.reply_active:
+            await self._prefill_next_turn(words)
 
     def commit_input(self, *, respond: bool = False) -> str | None:
         """Manual turn: everything buffered since the last commit becomes a user item. Returns its id."""
@@ -515,13 +515,14 @@ class Session:
             if status in ("completed", "interrupted") and not self._closing:  # cancelled: another reply follows
                 self._spawn(self._prefill_next_turn())
 
-    async def _prefill_next_turn(self) -> None:
+    async def _prefill_next_turn(self, user_words: str = "") -> None:
         """While the user listens or starts to answer, let the LLM decode the conversation so far and the start of
-        the next user turn. The next turn then pays only for the user's new words: a reply the user cut short is in
-        the prompt as heard, not as generated, and would otherwise be decoded again after they finish speaking."""
+        the next user turn (with ``user_words``, the words of it already known). The next turn then pays only for
+        the user's new words: a reply the user cut short is in the prompt as heard, not as generated, and would
+        otherwise be decoded again after they finish speaking."""
         request = self._request()
         try:
-            await self.backends.llm.prefill(list(request.messages), request.tools)
+            await self.backends.llm.prefill(list(request.messages), request.tools, user_words=user_words)
         except OmniError as exc:  # only a head start is lost; the next turn decodes the prompt itself
             log.warning("prefilling the next turn failed: %s", exc)
 

@@ -20,7 +20,8 @@ for arg in "$@"; do
 done
 
 VENV=.venv
-APT_PACKAGES=(espeak-ng libportaudio2 libsndfile1 sox)
+# tesseract: OCR of Korean (the Hangul script model) and English text in images
+APT_PACKAGES=(espeak-ng libportaudio2 libsndfile1 sox tesseract-ocr tesseract-ocr-eng tesseract-ocr-script-hang)
 # The browser tests drive Debian's Chromium through Playwright (never `playwright install`, which downloads one);
 # its screenshots need a font with Korean glyphs.
 if [ "$WITH_TEST" -eq 1 ]; then APT_PACKAGES+=(chromium fonts-noto-cjk); fi
@@ -91,15 +92,17 @@ else
 fi
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 
-pip_requirements() {  # name, requirements file
-    local stamp="$VENV/.omni-$1-$(file_hash "$2")"
+pip_requirements() {  # name, requirements file, extra pip flags...
+    local name=$1 file=$2
+    shift 2
+    local stamp="$VENV/.omni-$name-$(file_hash "$file")"
     if [ -e "$stamp" ]; then
-        step "$2 already installed"
+        step "$file already installed"
         return 0
     fi
-    step "installing $2"
-    "${PIP[@]}" install -r "$2"
-    rm -f "$VENV/.omni-$1-"*
+    step "installing $file"
+    "${PIP[@]}" install "$@" -r "$file"
+    rm -f "$VENV/.omni-$name-"*
     touch "$stamp"
 }
 
@@ -111,6 +114,7 @@ if [ ! -e "$VENV/.omni-runtime-$(file_hash requirements/runtime.txt)" ] \
     echo "      on 2 cores (using $CMAKE_BUILD_PARALLEL_LEVEL parallel jobs). pip caches the wheel afterwards."
 fi
 pip_requirements runtime requirements/runtime.txt
+pip_requirements no-deps requirements/no-deps.txt --no-deps
 
 # -- 4. Omni itself (editable) ------------------------------------------------------------------------------
 stamp="$VENV/.omni-editable-$(file_hash pyproject.toml)"

@@ -10,12 +10,13 @@ from omni.errors import (
     BackendError,
     BackendUnavailableError,
     ConfigError,
+    ImageInputError,
     ModelChecksumError,
     ModelNotFoundError,
     NoAudioDeviceError,
     OmniError,
 )
-from omni.types import AudioChunk, ChatMessage, TextDelta, Tool, ToolCall, Transcript, Usage
+from omni.types import AudioChunk, ChatMessage, ImageFrame, TextDelta, Tool, ToolCall, Transcript, Usage
 
 __version__ = "0.1.0"
 
@@ -26,6 +27,8 @@ __all__ = [
     "BackendUnavailableError",
     "ChatMessage",
     "ConfigError",
+    "ImageFrame",
+    "ImageInputError",
     "ModelChecksumError",
     "ModelNotFoundError",
     "NoAudioDeviceError",

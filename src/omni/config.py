@@ -89,6 +89,41 @@ class TTSSettings(_Section):
     remote_voice: str = "alloy"
 
 
+VisionPart = Literal["text", "objects", "gist", "faces"]
+
+
+class VisionSettings(_Section):
+    backend: str = "auto"
+    """``perception`` (the embedded OCR, objects, gist and faces), ``llama-vlm`` (a local GGUF vision-language model),
+    ``openai`` (a remote one), ``none``; ``auto`` takes llama-vlm when ``model`` is set, openai when ``base_url`` is,
+    else perception."""
+    parts: tuple[VisionPart, ...] = ("text", "objects", "gist", "faces")
+    """What perception looks for."""
+    threads: int = Field(0, ge=0)
+    max_side: int = Field(2048, ge=64, le=8192)
+    """Images larger than this on their longer side are downscaled when they arrive."""
+    max_images_per_message: int = Field(4, ge=1, le=64)
+    model: str | None = None
+    """llama-vlm: the GGUF of a vision-language model (Qwen2.5-VL, MiniCPM-V, LLaVA, Gemma 3...)."""
+    mmproj: str | None = None
+    """llama-vlm: its multimodal projector GGUF; by default the ``mmproj*.gguf`` beside the model."""
+    chat_handler: str = "MTMDChatHandler"
+    """llama-vlm: llama-cpp-python's chat handler; the default uses the model's own chat template."""
+    n_ctx: int = Field(4096, ge=512)
+    base_url: str | None = None
+    """openai: any OpenAI-compatible chat endpoint that takes ``image_url`` parts (vLLM, Ollama, OpenAI...)."""
+    api_key: str | None = None
+    remote_model: str = "gpt-4o-mini"
+    max_tokens: int = Field(300, ge=16)
+    """How long a vision-language model's description of one image may be."""
+
+    @property
+    def chosen_backend(self) -> str:
+        if self.backend != "auto":
+            return self.backend
+        return "llama-vlm" if self.model else "openai" if self.base_url else "perception"
+
+
 class SessionSettings(_Section):
     instructions: str = (
         "You are Omni, a helpful voice assistant. Answer briefly in one to three short sentences, "
@@ -138,6 +173,7 @@ class Settings(BaseSettings):
     stt: STTSettings = STTSettings()
     llm: LLMSettings = LLMSettings()
     tts: TTSSettings = TTSSettings()
+    vision: VisionSettings = VisionSettings()
     session: SessionSettings = SessionSettings()
     server: ServerSettings = ServerSettings()
 

@@ -21,6 +21,10 @@ class AudioInputError(OmniError):
     """Audio that cannot be read or used: not audio, empty, unreadable."""
 
 
+class ImageInputError(OmniError):
+    """An image that cannot be used: not an image, an unsupported format, too large, a URL this server cannot fetch."""
+
+
 class BackendUnavailableError(OmniError):
     """A backend's optional dependency is not installed; the message names the install command."""
 

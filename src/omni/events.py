@@ -56,6 +56,13 @@ class ItemAdded(SessionEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ImagesSeen(SessionEvent):
+    """The images of a user item have been looked at (or could not be): the item is complete."""
+
+    item_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReplyStarted(SessionEvent):
     reply_id: str
     item_id: str

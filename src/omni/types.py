@@ -1,4 +1,4 @@
-"""The typed messages that cross a stage boundary: audio, transcripts, text, tool calls, chat history."""
+"""The typed messages that cross a stage boundary: audio, images, transcripts, text, tool calls, chat history."""
 
 from __future__ import annotations
 
@@ -26,6 +26,29 @@ class AudioChunk:
     @staticmethod
     def silence(seconds: float, sample_rate: int) -> AudioChunk:
         return AudioChunk(np.zeros(round(seconds * sample_rate), dtype=np.float32), sample_rate)
+
+
+Pixels = npt.NDArray[np.uint8]
+"""An RGB image as a height × width × 3 array."""
+
+
+@dataclass(frozen=True, eq=False)
+class ImageFrame:
+    """An image a client sent, decoded: RGB pixels (downscaled when it was larger than the accepted size)."""
+
+    pixels: Pixels
+    original_width: int
+    original_height: int
+    format: str
+    """What it was sent as: PNG, JPEG, GIF, WEBP or BMP."""
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Fake VAD, STT, LLM and TTS. Each takes its "compute time" on the injected clock and records what it was asked."""
+"""Fake VAD, STT, LLM, TTS and vision. Each takes its "compute time" on the injected clock and records what it was
+asked."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from omni.backends.base import LLM, STT, TTS, GenerationOptions
+from omni.backends.base import LLM, STT, TTS, GenerationOptions, Vision
 from omni.clock import Clock
 from omni.types import (
     AudioChunk,
     ChatMessage,
+    ImageFrame,
     LLMEvent,
     Samples,
     TextDelta,
@@ -20,6 +22,8 @@ from omni.types import (
     Transcript,
     Usage,
 )
+from omni.vision.facts import measure
+from omni.vision.scene import Box, Scene, TextLine
 
 SPEECH_LEVEL = 0.3
 """Amplitude of the synthetic "speech" tone the fake VAD hears as speech."""
@@ -159,3 +163,22 @@ class ScriptedTTS(TTS):
         finally:
             if not finished:
                 self.closed += 1
+
+
+@dataclass
+class ColourReadingVision(Vision):
+    """Reads the text ``texts`` gives for the colour of the image's top-left pixel (keyed by what it is shown, so
+    the order of calls does not matter); records each look's question."""
+
+    clock: Clock
+    texts: dict[tuple[int, int, int], str] = field(default_factory=dict)
+    latency: float = 0.3
+    questions: list[str | None] = field(default_factory=list)
+
+    async def _look(self, frame: ImageFrame, question: str | None) -> Scene:
+        self.questions.append(question)
+        await self.clock.sleep(self.latency)
+        red, green, blue = (int(c) for c in frame.pixels[0, 0])
+        text = self.texts.get((red, green, blue))
+        lines = (TextLine(text, Box(0.1, 0.1, 0.8, 0.2), 0.9),) if text else ()
+        return Scene(measure(frame.pixels), text=lines, timings={"text": self.latency})

@@ -15,7 +15,7 @@ from omni.server.serve import uvicorn_config
 from omni.server.state import ServerState
 from omni.session.session import Backends
 from omni.types import ToolCall
-from tests.fakes.backends import EnergyVAD, ScriptedLLM, ScriptedSTT, ScriptedTTS
+from tests.fakes.backends import ColourReadingVision, EnergyVAD, ScriptedLLM, ScriptedSTT, ScriptedTTS
 
 
 @asynccontextmanager
@@ -39,9 +39,12 @@ async def serving(state: ServerState, port: int = 0) -> AsyncIterator[str]:
 def fake_state(
     transcripts: Sequence[str] = (),
     answers: Sequence[str | list[ToolCall]] = (),
+    *,
+    image_texts: dict[tuple[int, int, int], str] | None = None,
     **settings: Any,
 ) -> ServerState:
     """A server state on scripted fakes (real clock, short latencies): for fast protocol and REST logic tests.
+    ``image_texts``: a vision backend that reads these texts off images of these colours (no vision without it).
     ``settings`` are settings-tree overrides, e.g. ``server={"api_keys": ["k"]}``."""
     clock = RealClock()
     backends = Backends(
@@ -49,5 +52,6 @@ def fake_state(
         vad=EnergyVAD(),
         stt=ScriptedSTT(clock, list(transcripts), latency=0.05),
         tts=ScriptedTTS(clock, latency=0.02),
+        vision=ColourReadingVision(clock, image_texts, latency=0.05) if image_texts is not None else None,
     )
     return ServerState(load_settings(settings), backends)

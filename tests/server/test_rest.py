@@ -30,7 +30,6 @@ from omni.clock import RealClock
 from omni.server.rest_chat import StopText
 from omni.server.rest_transcribe import srt, timestamp, vtt
 from omni.server.state import ServerState
-from omni.session.context import IMAGE_NOTE
 from omni.types import AudioChunk, ChatMessage, LLMEvent, Segment, TextDelta, Tool, ToolCall, Usage
 from tests.fakes.backends import ScriptedLLM, ScriptedSTT, speech
 from tests.server.serving import fake_state, serving
@@ -247,17 +246,6 @@ async def test_a_named_tool_choice_offers_only_that_tool_and_none_offers_nothing
     assert [t.name for t in llm.offered[0]] == ["get_time"] and llm.options[0].tool_choice == "get_time"
     assert llm.options[1].tool_choice == "none"
     assert "'nope'" in unknown.value.message and unknown.value.param == "tool_choice"
-
-
-async def test_an_image_part_is_accepted_and_the_model_is_told_it_cannot_see_it() -> None:
-    llm = recording(["I cannot see images."])
-    async with serving(with_llm(llm)) as url:
-        answer = await client(url).chat.completions.create(model="m", messages=[{"role": "user", "content": [
-            {"type": "text", "text": "What is in this picture?"},
-            {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo=", "detail": "low"}},
-        ]}])
-    assert answer.choices[0].message.content == "I cannot see images."
-    assert llm.prompts[0][0].content == f"What is in this picture?\n{IMAGE_NOTE}"
 
 
 async def test_a_stop_sequence_cuts_the_answer_and_stops_the_model() -> None:

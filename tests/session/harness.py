@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from omni.backends.base import GenerationOptions
+from omni.backends.base import GenerationOptions, Vision
 from omni.clock import VirtualClock
 from omni.events import SessionEvent
 from omni.session.playout import PacedOutput
@@ -55,10 +56,12 @@ def make_harness(
     listen_ahead_ms: int | None = None,
     spoken_sentence: str | None = None,
     voice_ahead: bool = True,
+    vision: Callable[[VirtualClock], Vision] | None = None,
 ) -> Harness:
     """``tts_silence``: the silence the scripted voice puts before and after each text. ``listen_ahead_ms``: the
     LLM keeps a prompt cache and the session reads the user's words ahead. ``spoken_sentence``: STT hears the words
-    of this sentence that fit in each clip, instead of ``transcripts`` one by one."""
+    of this sentence that fit in each clip, instead of ``transcripts`` one by one. ``vision``: makes the vision
+    backend on the harness's clock."""
     clock = VirtualClock()
     stt = ScriptedSTT(clock, list(transcripts)) if spoken_sentence is None else WordsSoFarSTT(clock, spoken_sentence)
     llm = ScriptedLLM(clock, list(answers), caches_prompts=listen_ahead_ms is not None)
@@ -78,7 +81,7 @@ def make_harness(
     )
     events: list[SessionEvent] = []
     session = Session(
-        Backends(llm=llm, vad=EnergyVAD(), stt=stt, tts=tts),
+        Backends(llm=llm, vad=EnergyVAD(), stt=stt, tts=tts, vision=vision(clock) if vision else None),
         options,
         clock=clock,
         output=output,

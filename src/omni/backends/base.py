@@ -1,6 +1,6 @@
-"""The backend protocols: VAD, STT, LLM and TTS.
+"""The backend protocols: VAD, STT, LLM, TTS and Vision.
 
-A backend author implements one method (``_transcribe``, ``_chat``, ``_synthesize`` or ``probability``);
+A backend author implements one method (``_transcribe``, ``_chat``, ``_synthesize``, ``_look`` or ``probability``);
 the base classes own error wrapping so that a failing model surfaces as a :class:`BackendError` naming
 the stage, never as a bare traceback. Streams are closed deterministically (``omni.aio.closing``) so that cancelling a
 consumer stops the backend's work at once rather than whenever the garbage collector gets to it.
@@ -15,7 +15,8 @@ from typing import Literal, Protocol
 
 from omni.aio import closing
 from omni.errors import BackendError, OmniError
-from omni.types import AudioChunk, ChatMessage, LLMEvent, Samples, Tool, Transcript
+from omni.types import AudioChunk, ChatMessage, ImageFrame, LLMEvent, Samples, Tool, Transcript
+from omni.vision.scene import Scene
 
 
 class VAD(Protocol):
@@ -147,3 +148,21 @@ class TTS(abc.ABC):
     def voices(self) -> Sequence[str]:
         """Names accepted as ``voice``."""
         return ()
+
+
+class Vision(abc.ABC):
+    """Looks at one image and says what is in it: findings (text, objects, faces...) or a model's own words."""
+
+    stage = "vision"
+
+    async def look(self, frame: ImageFrame, *, question: str | None = None) -> Scene:
+        """What is in ``frame``; ``question`` (what the user asked about it, when known) may focus the look."""
+        try:
+            return await self._look(frame, question)
+        except OmniError:
+            raise
+        except Exception as exc:
+            raise BackendError(self.stage, f"{type(exc).__name__}: {exc}") from exc
+
+    @abc.abstractmethod
+    async def _look(self, frame: ImageFrame, question: str | None) -> Scene: ...

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from omni.config import Settings
 from omni.errors import BackendUnavailableError, ConfigError
 
-Kind = Literal["vad", "stt", "llm", "tts"]
+Kind = Literal["vad", "stt", "llm", "tts", "vision"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,13 @@ BACKENDS: tuple[BackendSpec, ...] = (
                 "espeak-ng, every language it knows"),
     BackendSpec("tts", "openai", "omni.backends.openai_tts:create", ("httpx",), _PIP,
                 "Any OpenAI-compatible /v1/audio/speech server"),
+    BackendSpec("vision", "perception", "omni.backends.perception:create",
+                ("onnxruntime", "cv2", "rapidocr_onnxruntime"), _PIP,
+                "The embedded parts: OCR (RapidOCR + Tesseract), objects (NanoDet), gist (EfficientNet-Lite0), faces"),
+    BackendSpec("vision", "llama-vlm", "omni.backends.llama_vlm:create", ("llama_cpp",), _PIP,
+                "A local GGUF vision-language model with its mmproj, through llama.cpp's libmtmd"),
+    BackendSpec("vision", "openai", "omni.backends.openai_vision:create", ("httpx",), _PIP,
+                "Any OpenAI-compatible chat endpoint that takes image_url parts (vLLM, Ollama, OpenAI)"),
     BackendSpec("tts", "tone", "omni.backends.tone_tts:create", (), _NOTHING,
                 "A quiet tone as long as the words, made at once (benchmarks, demos)"),
 )

@@ -25,6 +25,10 @@ def add_global_flags(parser: argparse.ArgumentParser) -> None:
                        "sentence, for demos and benchmarks)")
     group.add_argument("--tts-backend", help="TTS backend: auto, piper, espeak, openai, or tone (a tone per word, "
                        "for demos and benchmarks)")
+    group.add_argument("--vision-backend", help="vision backend: perception (embedded OCR, objects, gist, faces), "
+                       "llama-vlm, openai, none; default: llama-vlm with --vision-model, openai with --vision-url")
+    group.add_argument("--vision-model", help="a local vision-language GGUF for llama-vlm (its mmproj*.gguf beside it)")
+    group.add_argument("--vision-url", help="base URL of an OpenAI-compatible server with a vision model")
     group.add_argument("--voice", help="TTS voice: a Piper voice name or .onnx path, or an espeak-ng voice")
     group.add_argument("--lang", help="language of the user's speech (e.g. en, ko); default: detect it")
     group.add_argument("--instructions", help="system instructions for the assistant")
@@ -44,6 +48,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
     put("stt", "backend", getattr(args, "stt_backend", None))
     put("stt", "language", getattr(args, "lang", None))
     put("tts", "backend", getattr(args, "tts_backend", None))
+    put("vision", "backend", getattr(args, "vision_backend", None))
+    put("vision", "model", getattr(args, "vision_model", None))
+    put("vision", "base_url", getattr(args, "vision_url", None))
     put("tts", "voice", getattr(args, "voice", None))
     put("session", "instructions", getattr(args, "instructions", None))
     put("server", "host", getattr(args, "host", None))

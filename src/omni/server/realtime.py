@@ -10,6 +10,7 @@ session shape are used both ways.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -20,7 +21,8 @@ import openai.types.beta.realtime as beta_types
 import openai.types.realtime as ga_types
 from pydantic import BaseModel, ValidationError
 
-from omni.config import ServerSettings
+from omni.config import ServerSettings, VisionSettings
+from omni.errors import ImageInputError
 from omni.server.realtime_config import (
     ConfigProblem,
     RealtimeConfig,
@@ -29,10 +31,11 @@ from omni.server.realtime_config import (
     parse_tools,
 )
 from omni.server.realtime_events import Requested, ServerEvent, ServerEvents
-from omni.server.realtime_items import input_messages, message_text
+from omni.server.realtime_items import input_messages, message_images, message_text
 from omni.session.context import Item, new_id
 from omni.session.session import ReplyOverrides, Session, SessionOptions
-from omni.types import ToolCall
+from omni.types import ImageFrame, ToolCall
+from omni.vision import image as images
 
 _CLIENT_EVENTS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
     "session.update": (ga_types.SessionUpdateEvent, beta_types.SessionUpdateEvent),
@@ -75,6 +78,7 @@ class RealtimeProtocol:
         beta: bool,
         model: str,
         limits: ServerSettings,
+        vision: VisionSettings | None = None,
     ) -> None:
         self.session = session
         self.config = config
@@ -82,6 +86,7 @@ class RealtimeProtocol:
         self.beta = beta
         self.model = model
         self.limits = limits
+        self.vision = vision or VisionSettings()
         self.id = new_id("sess")
         self.events = ServerEvents(session, send, beta=beta, config=lambda: self.config)
         self.on_event = self.events.on_event
@@ -128,7 +133,7 @@ class RealtimeProtocol:
                        event_id=event_id)
             return
         try:
-            models[1 if self.beta else 0].model_validate(data)
+            models[1 if self.beta else 0].model_validate(_beta_images_as_text(data) if self.beta else data)
         except ValidationError as exc:
             first = exc.errors()[0]
             param = ".".join(str(p) for p in first["loc"])
@@ -192,12 +197,18 @@ class RealtimeProtocol:
                             str(entry.get("arguments") or "{}"))
             self.session.add_item(Item(item_id, "assistant", tool_calls=(call,)), after)
         elif kind == "message":
-            self._create_message(entry, item_id, after)
+            await self._create_message(entry, item_id, after)
         else:
             raise ClientError(f"item type {kind!r} is not supported", param="item.type")
 
-    def _create_message(self, entry: dict[str, Any], item_id: str, after: str | None) -> None:
+    async def _create_message(self, entry: dict[str, Any], item_id: str, after: str | None) -> None:
         role, content = entry.get("role"), entry.get("content") or []
+        if message_images(content):
+            if role != "user":
+                raise ClientError("images are accepted in user messages only", param="item.content")
+            frames = await self._decode_images(content)
+            self.session.add_user_message(message_text(content), frames, after=after, item_id=item_id)
+            return
         audio = [part for part in content if part.get("type") == "input_audio" and part.get("audio")]
         if role == "user" and audio:
             try:
@@ -214,6 +225,21 @@ class RealtimeProtocol:
             self.session.add_item(Item(item_id, role, text), after)
         else:
             raise ClientError(f"message role {role!r} is not supported", param="item.role")
+
+    async def _decode_images(self, content: list[dict[str, Any]]) -> list[ImageFrame]:
+        found = message_images(content)
+        limit = self.vision.max_images_per_message
+        if len(found) > limit:
+            raise ClientError(f"a message may hold at most {limit} images; this one has {len(found)}",
+                              param="item.content")
+        frames = []
+        for index, url in found:
+            try:
+                # Decoding a large PNG takes a while: off the loop, which carries every session's audio.
+                frames.append(await asyncio.to_thread(images.from_data_url, url, max_side=self.vision.max_side))
+            except ImageInputError as exc:
+                raise ClientError(str(exc), code="invalid_image", param=f"item.content[{index}].image_url") from exc
+        return frames
 
     async def _item_retrieve(self, data: dict[str, Any]) -> None:
         item = self._item(data["item_id"])
@@ -262,6 +288,9 @@ class RealtimeProtocol:
         if conversation not in ("auto", "none"):
             raise ClientError("conversation must be auto or none", param="response.conversation")
         if spec.get("input") is not None:
+            if any(message_images(entry.get("content") or []) for entry in spec["input"]):
+                raise ClientError("images in response.input are not looked at; add them to the conversation with "
+                                  "conversation.item.create", param="response.input")
             overrides = replace(overrides, input=input_messages(spec["input"]))
         overrides = replace(overrides, output_audio=output_audio, generation=generation,
                             voice=str(voice) if voice and voice not in ("alloy",) else None,
@@ -290,3 +319,18 @@ class RealtimeProtocol:
         except KeyError:
             raise ClientError(f"no item with id {item_id!r} in the conversation", code="item_not_found",
                               param="item_id") from None
+
+
+def _beta_images_as_text(data: dict[str, Any]) -> dict[str, Any]:
+    """The beta event models predate images: an ``input_image`` part is validated as if it were text (it is
+    accepted as in the GA protocol)."""
+    item = data.get("item")
+    if data.get("type") != "conversation.item.create" or not isinstance(item, dict):
+        return data
+    content = item.get("content")
+    if not isinstance(content, list) or not any(isinstance(p, dict) and p.get("type") == "input_image"
+                                                for p in content):
+        return data
+    parts = [{"type": "input_text", "text": ""} if isinstance(p, dict) and p.get("type") == "input_image" else p
+             for p in content]
+    return {**data, "item": {**item, "content": parts}}

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from omni.events import (
+    ImagesSeen,
     InputCleared,
     InputCommitted,
     ItemAdded,
@@ -131,7 +132,9 @@ class ServerEvents:
         elif isinstance(event, TranscriptionDone):
             self._transcribed(event)
         elif isinstance(event, ItemAdded):
-            self._item_added(event.item_id, done=event.role != "user" or event.item_id not in self.audio_items)
+            self._item_added(event.item_id)
+        elif isinstance(event, ImagesSeen):
+            self._item_done(event.item_id)
         elif isinstance(event, ReplyStarted):
             self._response_started(event)
         elif isinstance(event, ReplyTextDelta):
@@ -156,14 +159,22 @@ class ServerEvents:
         elif isinstance(event, StageError):
             self.error(f"{event.stage} failed: {event.message}", code=f"{event.stage}_failed", kind="server_error")
 
-    def _item_added(self, item_id: str, *, done: bool = False) -> None:
+    def _item_added(self, item_id: str) -> None:
+        """``conversation.item.added``, and ``done`` with it when the item is complete already (one still being
+        transcribed or looked at is done later)."""
         try:
             item = self.session.conversation.get(item_id)
         except KeyError:
             return
         self.send("conversation.item.added", previous_item_id=self._previous_id(item_id), item=self.view(item))
-        if done and not self.beta:
-            self.send("conversation.item.done", previous_item_id=self._previous_id(item_id), item=self.view(item))
+        if item.status == "completed":
+            self._item_done(item_id)
+
+    def _item_done(self, item_id: str) -> None:
+        if self.beta or not self.has_item(item_id):
+            return
+        item = self.session.conversation.get(item_id)
+        self.send("conversation.item.done", previous_item_id=self._previous_id(item_id), item=self.view(item))
 
     def _transcribed(self, event: TranscriptionDone) -> None:
         text = event.transcript.text.strip()
@@ -176,9 +187,8 @@ class ServerEvents:
                       usage={"type": "duration", "seconds": round(event.seconds, 3)})
         if not self.has_item(event.item_id):
             self.send("conversation.item.deleted", item_id=event.item_id)  # nothing was said: no turn
-        elif not self.beta:
-            item = self.session.conversation.get(event.item_id)
-            self.send("conversation.item.done", previous_item_id=self._previous_id(item.id), item=self.view(item))
+        else:
+            self._item_done(event.item_id)
 
     def _response_started(self, event: ReplyStarted) -> None:
         requested, self._requested = self._requested, None

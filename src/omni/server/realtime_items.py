@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from omni.session.context import IMAGE_NOTE, Item
+from omni.session.context import Item
+from omni.session.vision import ItemImage
 from omni.types import ChatMessage, ToolCall
+from omni.vision.describe import as_json
 
 
 def item_view(item: Item, *, audio: bool, beta: bool) -> dict[str, Any]:
@@ -15,9 +17,12 @@ def item_view(item: Item, *, audio: bool, beta: bool) -> dict[str, Any]:
     base: dict[str, Any] = {"id": item.id, "object": "realtime.item", "status": status}
     if item.role == "tool":
         return {**base, "type": "function_call_output", "call_id": item.tool_call_id or "", "output": item.text}
+    if item.role == "user" and not audio:
+        parts = [{"type": "input_text", "text": item.text}] if item.text or not item.images else []
+        parts += [image_view(image, beta=beta) for image in item.images]
+        return {**base, "type": "message", "role": "user", "content": parts}
     if item.role == "user":
-        part = ({"type": "input_audio", "transcript": item.text or None} if audio
-                else {"type": "input_text", "text": item.text})
+        part = {"type": "input_audio", "transcript": item.text or None}
     elif item.role == "system":
         part = {"type": "input_text", "text": item.text}
     elif audio:
@@ -27,13 +32,24 @@ def item_view(item: Item, *, audio: bool, beta: bool) -> dict[str, Any]:
     return {**base, "type": "message", "role": item.role, "content": [part]}
 
 
+def image_view(image: ItemImage, *, beta: bool) -> dict[str, Any]:
+    """An image part as sent back: without its pixels, with what vision found under the ``omni_vision`` extension
+    key (clients that do not know it ignore it). The beta protocol has no image parts: there it is the note the
+    model reads, as text."""
+    if beta:
+        return {"type": "input_text", "text": image.note(short=True)}
+    found = {"state": image.state, "problem": image.problem,
+             "scene": as_json(image.scene) if image.scene is not None else None}
+    return {"type": "input_image", "detail": "auto", "omni_vision": found}
+
+
 def function_call_view(item_id: str, call: ToolCall, status: str) -> dict[str, Any]:
     return {"id": item_id, "object": "realtime.item", "type": "function_call", "status": status,
             "name": call.name, "call_id": call.id, "arguments": call.arguments}
 
 
 def message_text(content: list[dict[str, Any]]) -> str:
-    """The text of a client message's content parts; an image becomes a note that it cannot be seen yet."""
+    """The text of a client message's content parts (images are taken apart: :func:`message_images`)."""
     texts = []
     for part in content:
         kind = part.get("type")
@@ -41,9 +57,13 @@ def message_text(content: list[dict[str, Any]]) -> str:
             texts.append(str(part.get("text") or ""))
         elif kind in ("input_audio", "audio", "output_audio") and part.get("transcript"):
             texts.append(str(part["transcript"]))
-        elif kind == "input_image":
-            texts.append(IMAGE_NOTE)
     return "\n".join(t for t in texts if t)
+
+
+def message_images(content: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    """The ``input_image`` parts of a message: (content index, image URL)."""
+    return [(index, str(part.get("image_url") or "")) for index, part in enumerate(content)
+            if part.get("type") == "input_image"]
 
 
 def input_messages(items: list[dict[str, Any]]) -> tuple[ChatMessage, ...]:

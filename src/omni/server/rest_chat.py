@@ -24,8 +24,8 @@ from omni.backends.base import LLM, GenerationOptions
 from omni.errors import OmniError
 from omni.server.api_errors import error_body
 from omni.server.rest_common import ClosingStream, RequestError, RequestModel, read_json, unless_disconnected
+from omni.server.rest_images import ImageRef, look_at_images
 from omni.server.state import ServerState
-from omni.session.context import IMAGE_NOTE
 from omni.types import ChatMessage, LLMEvent, TextDelta, Tool, ToolCall, Usage
 
 log = logging.getLogger(__name__)
@@ -137,8 +137,26 @@ class ChatCall:
     include_usage: bool
 
 
-def chat_call(request: ChatRequest, default_temperature: float) -> ChatCall:
-    """Check what pydantic cannot (cross-field rules, unsupported options) and translate the request."""
+def image_refs(request: ChatRequest) -> list[ImageRef]:
+    """The request's images, which only user messages may hold."""
+    refs = []
+    for m, message in enumerate(request.messages):
+        if message.content is None or isinstance(message.content, str):
+            continue
+        question = "\n".join(part.text for part in message.content if part.text) or None
+        for p, part in enumerate(message.content):
+            if part.image_url is None:
+                continue
+            if message.role != "user":
+                raise RequestError("images are accepted in user messages only", param=f"messages[{m}].content")
+            refs.append(ImageRef(m, p, part.image_url.url, question))
+    return refs
+
+
+def chat_call(request: ChatRequest, default_temperature: float,
+              image_notes: dict[tuple[int, int], str] | None = None) -> ChatCall:
+    """Check what pydantic cannot (cross-field rules, unsupported options) and translate the request;
+    ``image_notes`` stand for its images (:func:`image_refs`, looked at)."""
     if request.n is not None and request.n != 1:
         raise RequestError(f"n={request.n} is not supported: this server returns one choice (n=1)", param="n")
     if request.logprobs:
@@ -157,7 +175,8 @@ def chat_call(request: ChatRequest, default_temperature: float) -> ChatCall:
         tools = [tool for tool in tools if tool.name == choice]  # a named function: offer only that one
     stops = (request.stop,) if isinstance(request.stop, str) else tuple(request.stop or ())
     return ChatCall(
-        messages=[_message(m) for m in request.messages],
+        messages=[_message(m, {p: n for (i, p), n in (image_notes or {}).items() if i == index})
+                  for index, m in enumerate(request.messages)],
         tools=tools,
         options=GenerationOptions(
             temperature=default_temperature if request.temperature is None else request.temperature,
@@ -184,21 +203,22 @@ def _tool_choice(choice: str | NamedToolChoice | None, names: Sequence[str]) -> 
     return choice.function.name
 
 
-def _message(message: MessageIn) -> ChatMessage:
+def _message(message: MessageIn, image_notes: dict[int, str]) -> ChatMessage:
     calls = tuple(ToolCall(c.id, c.function.name, c.function.arguments) for c in message.tool_calls or ())
     return ChatMessage(
         role="system" if message.role == "developer" else message.role,  # "developer" is the newer name
-        content=_text(message.content),
+        content=_text(message.content, image_notes),
         tool_calls=calls,
         tool_call_id=message.tool_call_id,
         name=message.name,
     )
 
 
-def _text(content: str | list[ContentPart] | None) -> str:
+def _text(content: str | list[ContentPart] | None, image_notes: dict[int, str]) -> str:
     if content is None or isinstance(content, str):
         return content or ""
-    return "\n".join(part.text if part.text is not None else IMAGE_NOTE for part in content)
+    return "\n".join(part.text if part.text is not None else image_notes.get(index, "[Image: not looked at.]")
+                     for index, part in enumerate(content))
 
 
 class StopText:
@@ -294,7 +314,9 @@ def _tool_call_body(call: ToolCall, index: int | None = None) -> dict[str, Any]:
 
 async def chat_completions(state: ServerState, request: Request) -> Response:
     body = await read_json(request, ChatRequest)
-    call = chat_call(body, state.settings.llm.temperature)
+    chat_call(body, state.settings.llm.temperature)  # a request that is wrong anyway fails before images are looked at
+    notes = await look_at_images(state.backends.vision, image_refs(body), state.settings.vision)
+    call = chat_call(body, state.settings.llm.temperature, notes)
     generation = Generation(state.backends.llm, call)
     head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": state.model_ids["chat"]}
     if call.stream:

@@ -35,11 +35,13 @@ def session_options(settings: Settings, **overrides: Any) -> SessionOptions:
     return SessionOptions(**{**options.__dict__, **overrides})
 
 
-def load_backends(settings: Settings, *, listen: bool = True, speak: bool = True) -> Backends:
-    """Load the LLM, plus VAD and STT when the session listens and TTS when it speaks."""
+def load_backends(settings: Settings, *, listen: bool = True, speak: bool = True, see: bool = True) -> Backends:
+    """Load the LLM, plus VAD and STT when the session listens, TTS when it speaks and vision when it sees."""
+    vision = settings.vision.chosen_backend
     return Backends(
         llm=create("llm", settings.llm.backend, settings),
         vad=create("vad", settings.vad.backend, settings) if listen else None,
         stt=create("stt", settings.stt.backend, settings) if listen else None,
         tts=create("tts", settings.tts.backend, settings) if speak else None,
+        vision=create("vision", vision, settings) if see and vision != "none" else None,
     )

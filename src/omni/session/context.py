@@ -4,6 +4,10 @@ The prompt prefix (system message and the oldest kept turns) stays byte-identica
 KV cache is reused. When the history outgrows the budget, whole turns are dropped from the front — never part of a
 message — and enough of them at once (down to half the budget) that the prefix then stays stable for a while
 instead of shifting every turn. A short note tells the model that earlier turns were left out.
+
+Images reach the model as notes of what vision found in them (:mod:`omni.session.vision`). A camera sends frames
+all along, so in a run of image-only messages only the newest :data:`FRAMES_PER_RUN` different views are shown,
+and images further back than the newest :data:`FULL_IMAGE_MESSAGES` messages with images are shown in one line.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from omni.session.vision import ItemImage
 from omni.types import ChatMessage, Role, ToolCall
+from omni.vision.change import same_view
 
 ItemStatus = Literal["in_progress", "completed", "incomplete"]
 
-IMAGE_NOTE = "(The user attached an image; you cannot see images, so say so if it matters.)"
-"""What the model reads in place of an image a client sent, until a vision backend exists."""
+FRAMES_PER_RUN = 2
+FULL_IMAGE_MESSAGES = 2
 
 _ids = itertools.count(1)
 
@@ -38,9 +44,16 @@ class Item:
     tool_call_id: str | None = None
     status: ItemStatus = "completed"
     language: str | None = None
+    images: list[ItemImage] = field(default_factory=list)
 
-    def message(self) -> ChatMessage:
-        return ChatMessage(self.role, self.text, self.tool_calls, self.tool_call_id)
+    def message(self, *, short_images: bool = False) -> ChatMessage:
+        notes = [image.note(short=short_images) for image in self.images]
+        return ChatMessage(self.role, "\n".join(t for t in (self.text, *notes) if t), self.tool_calls,
+                           self.tool_call_id)
+
+    @property
+    def image_only(self) -> bool:
+        return self.role == "user" and bool(self.images) and not self.text
 
 
 @dataclass
@@ -95,10 +108,14 @@ class Conversation:
         if self._first_kept > 0:
             note = f"({self._first_kept} earlier messages of this conversation are not shown.)"
             messages.append(ChatMessage("system", note))
-        return [*messages, *(item.message() for item in history), *extra]
+        return [*messages, *history, *extra]
 
-    def _history(self) -> list[Item]:
-        return [i for i in self.items[self._first_kept:] if i.text or i.tool_calls or i.role == "tool"]
+    def _history(self) -> list[ChatMessage]:
+        kept = [i for i in self.items[self._first_kept:] if i.text or i.tool_calls or i.images or i.role == "tool"]
+        hidden = _superseded_frames(kept)
+        with_images = [i.id for i in kept if i.images and i.id not in hidden]
+        full = set(with_images[-FULL_IMAGE_MESSAGES:])
+        return [i.message(short_images=i.id not in full) for i in kept if i.id not in hidden]
 
     def _drop_front(self, *, target: int, count_tokens: Callable[[str], int]) -> None:
         """Drop whole turns (a user item and everything up to the next user item) until history fits ``target``."""
@@ -109,6 +126,32 @@ class Conversation:
             self._first_kept = starts[0]
 
 
-def _tokens(items: Sequence[Item], count_tokens: Callable[[str], int]) -> int:
-    return sum(count_tokens(i.text) + sum(count_tokens(c.arguments) for c in i.tool_calls) + 4 for i in items)
+def _superseded_frames(items: Sequence[Item]) -> set[str]:
+    """Image-only messages a newer one in the same run (no user words between) makes redundant: all but the
+    newest :data:`FRAMES_PER_RUN` different views."""
+    hidden: set[str] = set()
+    run: list[Item] = []
+    for item in [*items, None]:
+        if item is not None and item.role != "user":
+            continue
+        if item is not None and item.image_only:
+            run.append(item)
+            continue
+        shown: list[Item] = []
+        for frame in reversed(run):
+            if len(shown) < FRAMES_PER_RUN and not any(_same_views(frame, s) for s in shown):
+                shown.append(frame)
+            else:
+                hidden.add(frame.id)
+        run = []
+    return hidden
+
+
+def _same_views(a: Item, b: Item) -> bool:
+    return len(a.images) == len(b.images) and all(
+        same_view(x.signature, y.signature) for x, y in zip(a.images, b.images, strict=True))
+
+
+def _tokens(messages: Sequence[ChatMessage], count_tokens: Callable[[str], int]) -> int:
+    return sum(count_tokens(m.content) + sum(count_tokens(c.arguments) for c in m.tool_calls) + 4 for m in messages)
 

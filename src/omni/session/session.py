@@ -18,11 +18,12 @@ from typing import Any, Literal
 from omni.aio import closing
 from omni.audio.resample import resample
 from omni.audio.silence import trim_silence
-from omni.backends.base import LLM, STT, TTS, VAD, GenerationOptions
+from omni.backends.base import LLM, STT, TTS, VAD, GenerationOptions, Vision
 from omni.clock import Clock
 from omni.cores import CORES
 from omni.errors import OmniError
 from omni.events import (
+    ImagesSeen,
     InputCleared,
     InputCommitted,
     ItemAdded,
@@ -50,9 +51,10 @@ from omni.session.playout import AudioOutput
 from omni.session.speech import SpeechHandle
 from omni.session.tools import ToolBox
 from omni.session.turns import Endpointer, SpeechEnd, SpeechStart, TurnOptions
+from omni.session.vision import ItemImage, Viewer
 from omni.text.chunking import SpeakableChunker, voiced
 from omni.text.language import detect_language
-from omni.types import AudioChunk, ChatMessage, LLMEvent, Samples, Tool, ToolCall, Transcript, Usage
+from omni.types import AudioChunk, ChatMessage, ImageFrame, LLMEvent, Samples, Tool, ToolCall, Transcript, Usage
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +117,7 @@ class Backends:
     vad: VAD | None = None
     stt: STT | None = None
     tts: TTS | None = None
+    vision: Vision | None = None
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,8 @@ class Session:
         self._spoken: dict[str, SpeechHandle] = {}  # recent replies with audio, by item id, for truncation
         self._tasks: set[asyncio.Task[None]] = set()
         self._transcribing: set[asyncio.Task[None]] = set()  # user audio items whose text is not known yet
+        self._looking: set[asyncio.Task[None]] = set()  # user items whose images are being looked at
+        self.viewer = Viewer(backends.vision)
         self._speculation: _Speculation | None = None
         self._listen_ahead = ListenAhead()
         self._closing = False
@@ -374,12 +379,13 @@ class Session:
         self._transcribing.add(task)
         task.add_done_callback(self._transcribing.discard)
 
-    async def _transcripts_ready(self) -> None:
-        """Wait until every user audio item has its text: a reply asked for right after a commit (push-to-talk)
-        must answer what was said, not a conversation with an empty turn in it. ``asyncio.wait`` leaves the
-        transcriptions running when the reply is cancelled."""
-        if self._transcribing:
-            await asyncio.wait(list(self._transcribing))
+    async def _inputs_ready(self) -> None:
+        """Wait until every user audio item has its text and every image has been looked at: a reply asked for
+        right after a commit (push-to-talk) or an image must answer what was said and shown, not a conversation
+        with an empty turn in it. ``asyncio.wait`` leaves that work running when the reply is cancelled."""
+        pending = self._transcribing | self._looking
+        if pending:
+            await asyncio.wait(list(pending))
 
     async def _transcribe(
         self, item: Item, audio: Samples, respond: bool, speech_count: int, early: _Speculation | None
@@ -414,7 +420,27 @@ class Session:
                 await early_reply.aclose()
 
     def add_user_text(self, text: str, *, after: str | None = None, item_id: str | None = None) -> Item:
-        return self.add_item(Item(item_id or new_id("item"), "user", text, language=detect_language(text)), after)
+        return self.add_user_message(text, (), after=after, item_id=item_id)
+
+    def add_user_message(self, text: str, images: Sequence[ImageFrame], *, after: str | None = None,
+                         item_id: str | None = None) -> Item:
+        """A user message of text and images; the images are looked at in the background (a reply waits for
+        them), and :class:`ImagesSeen` says when the item is complete."""
+        item = Item(item_id or new_id("item"), "user", text, language=detect_language(text) if text else None,
+                    status="in_progress" if images else "completed", images=[ItemImage.of(f) for f in images])
+        self.add_item(item, after)
+        if images:
+            task = self._spawn(self._look(item))
+            self._looking.add(task)
+            task.add_done_callback(self._looking.discard)
+        return item
+
+    async def _look(self, item: Item) -> None:
+        question = item.text or None
+        for image in item.images:
+            await self.viewer.look(image, question=question)
+        item.status = "completed"
+        self.emit(ImagesSeen(at=self.clock.now(), item_id=item.id))
 
     def add_tool_result(self, call_id: str, output: str, *, after: str | None = None,
                         item_id: str | None = None) -> Item:
@@ -546,7 +572,7 @@ class Session:
 
     async def _generate(self, reply: _Reply, chunks: asyncio.Queue[_Chunk | None], early: EarlyStream | None) -> Usage:
         stream = _ReplyStream(reply, SpeakableChunker(first_phrase=self.options.first_chunk_at_phrase), chunks)
-        await self._transcripts_ready()
+        await self._inputs_ready()
         for _ in range(self.options.max_tool_rounds + 1):
             request = self._request(overrides=reply.overrides)
             if early is not None and early.request == request:

@@ -12,13 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from numpy.typing import NDArray
-from PIL import Image
 
 from omni.vision.convert.efficientnet import LABELS_PATH, convert_imagenet_labels, short_label
 from omni.vision.convert.torch_legacy import MAGIC_NUMBER, PROTOCOL_VERSION, load_legacy_state_dict
 from omni.vision.gist import GistClassifier, preprocess
 from omni.vision.scene import Guess
-from tests import speech
+from tests.photos import photo
 
 CATS = {"tabby cat", "tiger cat", "Egyptian cat"}
 COFFEE = {"espresso", "cup", "coffee mug"}
@@ -190,16 +189,6 @@ def test_preprocess_refuses_what_is_not_an_rgb_image(shape: tuple[int, ...]) -> 
         preprocess(np.zeros(shape, dtype=np.uint8))
 
 
-@pytest.fixture(scope="module")
-def classifier() -> GistClassifier:
-    folder = speech.models_dir() / "efficientnet-lite0"
-    return GistClassifier(folder / "efficientnet-lite0.onnx", folder / "imagenet-labels.json")
-
-
-def _photo(folder: Path, name: str) -> NDArray[np.uint8]:
-    with Image.open(folder / name) as image:
-        return np.asarray(image.convert("RGB"))
-
 
 @pytest.mark.models
 def test_labels_line_up_with_the_model(classifier: GistClassifier) -> None:
@@ -210,14 +199,14 @@ def test_labels_line_up_with_the_model(classifier: GistClassifier) -> None:
 
 @pytest.mark.models
 def test_a_tabby_cat_is_a_cat(classifier: GistClassifier, skimage_photos: Path) -> None:
-    guesses = classifier.classify(_photo(skimage_photos, "chelsea.png"))
+    guesses = classifier.classify(photo(skimage_photos, "chelsea.png"))
     assert guesses[0].label in CATS
     assert sum(guess.confidence for guess in guesses if guess.label in CATS) > 0.8
 
 
 @pytest.mark.models
 def test_coffee_is_coffee(classifier: GistClassifier, skimage_photos: Path) -> None:
-    guesses = classifier.classify(_photo(skimage_photos, "coffee.png"))
+    guesses = classifier.classify(photo(skimage_photos, "coffee.png"))
     assert COFFEE & {guess.label for guess in guesses}
     assert guesses[0].label in COFFEE
     assert guesses[0].confidence > 0.5
@@ -225,7 +214,7 @@ def test_coffee_is_coffee(classifier: GistClassifier, skimage_photos: Path) -> N
 
 @pytest.mark.models
 def test_guesses_are_ordered_probabilities(classifier: GistClassifier, skimage_photos: Path) -> None:
-    guesses = classifier.classify(_photo(skimage_photos, "motorcycle_left.png"), top=5)
+    guesses = classifier.classify(photo(skimage_photos, "motorcycle_left.png"), top=5)
     assert len(guesses) == 5
     assert all(isinstance(guess, Guess) for guess in guesses)
     confidences = [guess.confidence for guess in guesses]

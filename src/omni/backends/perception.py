@@ -27,6 +27,8 @@ from omni.vision.scene import Scene
 PARTS = ("text", "objects", "gist", "faces")
 IMAGENET_LABELS = "imagenet-labels.json"
 """Beside the classifier's model file: its 1000 class names."""
+EXPRESSION_MODEL = "emotion.onnx"
+"""Beside the object detector (both come from one npm package): the facial expression classifier."""
 
 
 Step = Callable[[Pixels], dict[str, Any]]
@@ -76,7 +78,7 @@ def load_step(name: str, models_dir: Path, *, threads: int = 0) -> Step:
     if name == "objects":
         from omni.vision.objects import ObjectDetector
 
-        detector = ObjectDetector(path("nanodet-coco"), threads=threads)
+        detector = ObjectDetector(path("human-vision"), threads=threads)
         return lambda pixels: {"objects": tuple(detector.detect(pixels))}
     if name == "gist":
         from omni.vision.gist import GistClassifier
@@ -87,7 +89,7 @@ def load_step(name: str, models_dir: Path, *, threads: int = 0) -> Step:
     if name == "faces":
         from omni.vision.faces import FaceReader
 
-        faces = FaceReader(path("face-emotion"), threads=threads)
+        faces = FaceReader(path("human-vision").with_name(EXPRESSION_MODEL), threads=threads)
         return lambda pixels: {"faces": tuple(faces.read(pixels))}
     raise ConfigError(f"unknown vision part {name!r}; known: {', '.join(PARTS)}")
 

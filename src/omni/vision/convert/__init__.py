@@ -1,0 +1,1 @@
+"""Install-time model converters: turn published model files into the ONNX files Omni runs."""

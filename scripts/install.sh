@@ -23,8 +23,8 @@ VENV=.venv
 # tesseract: OCR of Korean (the Hangul script model) and English text in images
 APT_PACKAGES=(espeak-ng libportaudio2 libsndfile1 sox tesseract-ocr tesseract-ocr-eng tesseract-ocr-script-hang)
 # The browser tests drive Debian's Chromium through Playwright (never `playwright install`, which downloads one);
-# its screenshots need a font with Korean glyphs.
-if [ "$WITH_TEST" -eq 1 ]; then APT_PACKAGES+=(chromium fonts-noto-cjk); fi
+# its screenshots need a font with Korean glyphs, and the vision tests render Korean and English text.
+if [ "$WITH_TEST" -eq 1 ]; then APT_PACKAGES+=(chromium fonts-noto-cjk fonts-dejavu-core); fi
 
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'install: error: %s\n' "$*" >&2; exit 1; }

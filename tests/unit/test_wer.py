@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from omni.text.wer import wer, words
+from omni.text.wer import cer, wer, words
 
 
 def test_words_ignore_case_and_punctuation_and_keep_contractions() -> None:
@@ -21,3 +21,15 @@ def test_words_ignore_case_and_punctuation_and_keep_contractions() -> None:
 ])
 def test_wer_counts_edits_over_the_reference_length(reference: str, hypothesis: str, expected: float) -> None:
     assert wer(reference, hypothesis) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("reference", "hypothesis", "expected"), [
+    ("Platform 14", "Platform 14", 0.0),
+    ("Platform 14", "Platf0rm 14", 1 / 11),  # a substitution
+    ("Platform\n14", "Platform  14", 0.0),  # whitespace runs count as one space
+    ("안녕하세요", "안녕 하세요", 1 / 5),  # a stray space inside a word is an error
+    ("abc", "", 1.0),
+])
+def test_cer_counts_character_edits_over_the_reference_length(reference: str, hypothesis: str,
+                                                             expected: float) -> None:
+    assert cer(reference, hypothesis) == pytest.approx(expected)

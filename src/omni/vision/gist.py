@@ -6,9 +6,7 @@ list made beside it, one short name per model output.
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from omni.errors import BackendError, BackendUnavailableError, ModelNotFoundError
+from omni.errors import ModelNotFoundError
+from omni.vision.onnx_session import cpu_session
 from omni.vision.scene import Guess
 
 INPUT_SIZE = 224
@@ -33,27 +32,8 @@ class GistClassifier:
     stage = "gist"
 
     def __init__(self, model_path: Path, labels_path: Path, *, threads: int = 0) -> None:
-        try:
-            # Untyped; used through a few calls.
-            onnxruntime = importlib.import_module("onnxruntime")
-        except ImportError as exc:
-            raise BackendUnavailableError(
-                f"the image classifier needs onnxruntime ({exc}); install it with: make install"
-            ) from exc
         self.labels = _read_labels(labels_path)
-        if not model_path.is_file():
-            raise ModelNotFoundError(f"image classifier model {model_path} does not exist; run `make install`")
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
-        options.inter_op_num_threads = 1
-        # Idle ONNX threads would otherwise spin for a while after each image, on the cores the LLM runs on.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        try:
-            self._session: Any = onnxruntime.InferenceSession(
-                str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:
-            raise BackendError(self.stage, f"cannot load image classifier {model_path}: {exc}") from exc
+        self._session: Any = cpu_session(model_path, threads, stage=self.stage, what="image classifier")
         self._input = str(self._session.get_inputs()[0].name)
         outputs = int(self._session.get_outputs()[0].shape[-1])
         if outputs != len(self.labels):

@@ -8,9 +8,7 @@ from the cell's centre (Generalised Focal Loss), whose expectation is the distan
 
 from __future__ import annotations
 
-import importlib
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,8 +17,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from omni.errors import BackendError, BackendUnavailableError, ModelNotFoundError
 from omni.types import Pixels
+from omni.vision.onnx_session import cpu_session
 from omni.vision.scene import Box, SeenObject
 
 COCO_LABELS: tuple[str, ...] = (
@@ -155,23 +153,3 @@ def _suppress(
     kept = list(cv2.dnn.NMSBoxesBatched(rects, score_list, classes.tolist(), min_confidence, CLASS_IOU))
     across = cv2.dnn.NMSBoxes([rects[i] for i in kept], [score_list[i] for i in kept], min_confidence, SAME_THING_IOU)
     return sorted((kept[i] for i in across), key=lambda i: -score_list[i])
-
-
-def cpu_session(model_path: Path, threads: int, *, stage: str, what: str) -> Any:
-    """An onnxruntime CPU session of the ``what`` model at ``model_path`` on ``threads`` threads (0: all cores)."""
-    try:
-        # Untyped; used through a few calls.
-        onnxruntime = importlib.import_module("onnxruntime")
-    except ImportError as exc:
-        raise BackendUnavailableError(f"the {what} needs onnxruntime ({exc}); install it with: make install") from exc
-    if not model_path.is_file():
-        raise ModelNotFoundError(f"{what} model {model_path} does not exist; run `make install`")
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads or os.cpu_count() or 1
-    options.inter_op_num_threads = 1
-    # Idle ONNX threads would otherwise spin for a while after each image, on the cores the LLM runs on.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    try:
-        return onnxruntime.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
-    except Exception as exc:
-        raise BackendError(stage, f"cannot load {what} {model_path}: {exc}") from exc

@@ -17,7 +17,7 @@ from playwright.async_api import Page
 
 from omni.text.wer import wer
 from tests import speech
-from tests.browser.chromium import Browser, chromium, screenshot_dir
+from tests.browser.chromium import Browser, chromium, give_image, screenshot_dir, sign, write_y4m
 
 pytestmark = [pytest.mark.models, pytest.mark.asyncio(loop_scope="module")]
 
@@ -135,27 +135,10 @@ async def test_a_typed_message_gets_an_answer(server_url: str) -> None:
     assert "paris" in answers[0].lower(), answers
 
 
-def rendered_image(text: str) -> bytes:
+def rendered_image(text: str) -> Image.Image:
     image = Image.new("RGB", (320, 120), "white")
     ImageDraw.Draw(image).text((20, 50), text, fill="black")
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
-
-
-DROP_AND_PASTE = """async ([png, how]) => {
-  const bytes = Uint8Array.from(atob(png), c => c.charCodeAt(0));
-  const data = new DataTransfer();
-  data.items.add(new File([bytes], 'card.png', {type: 'image/png'}));
-  if (how === 'drop') {
-    for (const type of ['dragenter', 'dragover', 'drop']) {
-      document.body.dispatchEvent(new DragEvent(type, {dataTransfer: data, bubbles: true, cancelable: true}));
-    }
-  } else {
-    document.querySelector('#text-input').dispatchEvent(
-      new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));
-  }
-}"""
+    return image
 
 
 def sent_images(browser: Browser) -> list[Image.Image]:
@@ -170,11 +153,11 @@ def sent_images(browser: Browser) -> list[Image.Image]:
 
 
 async def test_images_dropped_pasted_or_taken_from_the_camera_are_sent_as_image_content(server_url: str) -> None:
-    png = base64.b64encode(rendered_image("OMNI SEES THIS")).decode()
+    picture = rendered_image("OMNI SEES THIS")
     async with chromium(server_url) as browser:
         page = browser.page
-        await page.evaluate(DROP_AND_PASTE, [png, "drop"])
-        await page.evaluate(DROP_AND_PASTE, [png, "paste"])
+        await give_image(page, picture, how="drop")
+        await give_image(page, picture, how="paste")
         await page.wait_for_function("() => window.omniStats.imagesSent >= 2", timeout=30_000)
         await page.click("#camera")
         await page.wait_for_function("() => document.querySelector('#preview').videoWidth > 0", timeout=30_000)
@@ -193,6 +176,44 @@ async def test_images_dropped_pasted_or_taken_from_the_camera_are_sent_as_image_
     assert max(images[2].size) <= 768 and min(images[2].size) > 0, "a camera frame, scaled for sending"
     assert len([a for a in added if a["item"]["role"] == "user"]) >= 4, "the server took every item"
     assert not browser.frames.received_of("error"), browser.frames.received_of("error")
+
+
+SEEN_IN_PANEL = """words => {
+  const panel = document.querySelector('#seen-panel');
+  const summary = panel.querySelector('.seen-summary');
+  return !panel.hidden && summary.dataset.state === 'seen' && summary.textContent.includes(words)
+    && summary.textContent;
+}"""
+
+
+async def test_the_camera_shows_what_omni_read_on_a_sign_and_omni_answers_about_it(
+    server_url: str, tmp_path: Path
+) -> None:
+    # A hand-held camera pointed at a sign: the fake camera plays these frames in a loop.
+    video = write_y4m(tmp_path / "sign.y4m", [sign("PLATFORM 14", shift=shift) for shift in (0, 2, 4, 2)])
+    async with chromium(server_url, camera=video) as browser:
+        page = browser.page
+        await page.click("#camera")
+        # The panel shows each frame's look as it comes (a first frame may be caught before the video decodes).
+        handle = await page.wait_for_function(SEEN_IN_PANEL, arg="PLATFORM 14", timeout=ANSWER_WAIT_MS)
+        seen = str(await handle.json_value())
+        boxes = await page.locator("#seen-panel .seen-box[data-kind=text]").count()
+        shown = await page.get_attribute("#seen-panel .seen-image", "src")
+        await shot(browser, "08-camera-seen")
+        await page.fill("#text-input", "What does the sign say?")
+        await page.press("#text-input", "Enter")
+        await page.wait_for_selector("#transcript .turn[data-role=assistant][data-status=done]",
+                                     timeout=ANSWER_WAIT_MS)
+        answer = (await turn_texts(page, "assistant"))[0]
+        await shot(browser, "09-camera-answered")
+        user_turns = await turn_texts(page, "user")
+    assert "PLATFORM 14" in seen, seen
+    assert boxes >= 1, "the text's box is drawn over the frame"
+    frames = [part["image_url"] for event in browser.frames.sent_of("conversation.item.create")
+              for part in event["item"]["content"] if part["type"] == "input_image"]
+    assert shown in frames, "the panel shows a frame the page sent, not the live picture"
+    assert user_turns == ["What does the sign say?"], "camera frames stay out of the transcript"
+    assert "platform" in answer.lower() and "14" in answer, answer
 
 
 async def test_the_page_reads_well_on_a_phone_and_works_from_the_keyboard(server_url: str) -> None:

@@ -1,15 +1,20 @@
-"""The conversation page on a server with scripted backends: push-to-talk, and when things go wrong — the server
-goes away and comes back, a person refuses the microphone."""
+"""The conversation page on a server with scripted backends: push-to-talk, what Omni saw in an image, and when things
+go wrong — the server goes away and comes back, a person refuses the microphone, the server cannot see."""
 
 from __future__ import annotations
 
 import socket
 from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
 
 from playwright.async_api import Page
 
-from tests.browser.chromium import chromium
+from tests.browser.chromium import chromium, give_image, screenshot_dir, sign, write_y4m
 from tests.server.serving import fake_state, serving
+
+WHITE = (255, 255, 255)
+"""The fake vision backend reads the text given for an image's top-left colour; a sign's corner is white."""
 
 
 def free_port() -> int:
@@ -95,3 +100,90 @@ async def test_push_to_talk_sends_what_was_said_while_space_was_held() -> None:
     assert session, "push-to-talk turns the server's turn detection off"
     assert sent.index("input_audio_buffer.commit") < sent.index("response.create")
     assert (heard, answer) == ("what I said", "Heard you.")
+
+
+BOXES = """selector => [...document.querySelectorAll(selector + ' .seen-box')].map(box => {
+  const frame = box.closest('.seen-frame').getBoundingClientRect();
+  const r = box.getBoundingClientRect();
+  return {kind: box.dataset.kind, label: box.textContent,
+          box: [(r.left - frame.left) / frame.width, (r.top - frame.top) / frame.height,
+                r.width / frame.width, r.height / frame.height]};
+})"""
+
+
+async def summary_when(page: Page, selector: str, state: str) -> str:
+    """The text of the summary at ``selector`` once its state is ``state``."""
+    await page.wait_for_function(
+        "([selector, state]) => document.querySelector(selector)?.dataset.state === state", arg=[selector, state],
+        timeout=30_000)
+    return await page.inner_text(selector)
+
+
+def near(found: list[float], expected: list[float]) -> bool:
+    return all(abs(a - b) < 0.02 for a, b in zip(found, expected, strict=True))
+
+
+async def test_a_pasted_image_shows_what_omni_read_in_it_with_its_box() -> None:
+    state = fake_state(answers=["It says EXIT 7."], image_texts={WHITE: "EXIT 7"})
+    async with serving(state) as url, chromium(url) as browser:
+        page = browser.page
+        await connection_is(page, "connected")
+        await give_image(page, sign("EXIT 7"), how="paste")
+        summary = await summary_when(page, "#transcript .turn .seen-summary", "seen")
+        boxes: list[dict[str, Any]] = await page.evaluate(BOXES, "#transcript .turn")
+        await ask(page, "What does it say?")
+        await page.wait_for_selector("#transcript .turn[data-role=assistant][data-status=done]", timeout=30_000)
+        await page.screenshot(path=str(screenshot_dir() / "07-seen-image.png"))
+    assert "Reads: “EXIT 7”" in summary, summary
+    # The fake reads its line at (0.1, 0.1) with size (0.8, 0.2) of the picture: the box is drawn there.
+    assert [b["kind"] for b in boxes] == ["text"] and near(boxes[0]["box"], [0.1, 0.1, 0.8, 0.2]), boxes
+    assert not [line for line in browser.console if line.startswith(("pageerror", "error"))], browser.console
+
+
+async def test_a_server_without_vision_says_it_cannot_see() -> None:
+    async with serving(fake_state()) as url, chromium(url) as browser:
+        page = browser.page
+        await connection_is(page, "connected")
+        await give_image(page, sign("EXIT 7"), how="drop")
+        summary = await summary_when(page, "#transcript .turn .seen-summary", "blind")
+        boxes = await page.locator("#transcript .seen-box").count()
+    assert "can't see images" in summary and "no vision backend" in summary, summary
+    assert boxes == 0
+
+
+async def test_the_camera_panel_shows_the_frame_omni_looked_at_and_what_it_saw(tmp_path: Path) -> None:
+    video = write_y4m(tmp_path / "sign.y4m", [sign("EXIT 7")])
+    state = fake_state(image_texts={WHITE: "EXIT 7"})
+    async with serving(state) as url, chromium(url, camera=video) as browser:
+        page = browser.page
+        await connection_is(page, "connected")
+        await page.click("#camera")
+        summary = await summary_when(page, "#seen-panel .seen-summary", "seen")
+        boxes: list[dict[str, Any]] = await page.evaluate(BOXES, "#seen-panel")
+        shown = await page.get_attribute("#seen-panel .seen-image", "src")
+        turns = await page.locator("#transcript .turn").count()
+        await page.screenshot(path=str(screenshot_dir() / "10-camera-seen-on-fakes.png"))
+        await page.set_viewport_size({"width": 375, "height": 740})
+        width = await page.evaluate("() => document.documentElement.scrollWidth")
+        await page.screenshot(path=str(screenshot_dir() / "11-camera-seen-phone.png"))
+        await page.click("#camera")  # stopped: the panel no longer stands for what Omni sees
+        await page.wait_for_function("() => document.querySelector('#seen-panel').hidden")
+    frames = [part["image_url"] for event in browser.frames.sent_of("conversation.item.create")
+              for part in event["item"]["content"] if part["type"] == "input_image"]
+    assert "Reads: “EXIT 7”" in summary, summary
+    assert shown in frames, "the panel shows the frame the server looked at"
+    assert len(boxes) == 1 and near(boxes[0]["box"], [0.1, 0.1, 0.8, 0.2]), boxes
+    assert turns == 0, "camera frames are not transcript turns"
+    assert width <= 375, "the panel fits a phone"
+
+
+async def test_an_image_whose_connection_drops_is_not_left_looking() -> None:
+    # The server takes messages of at most 4 KiB: the image's closes the connection before anything looks at it.
+    state = fake_state(image_texts={WHITE: "EXIT 7"}, server={"max_message_bytes": 4096})
+    async with serving(state) as url, chromium(url) as browser:
+        page = browser.page
+        await connection_is(page, "connected")
+        await give_image(page, sign("EXIT 7"), how="paste")
+        summary = await summary_when(page, "#transcript .turn .seen-summary", "failed")
+        await connection_is(page, "connected")
+    assert "connection to the server dropped" in summary, summary

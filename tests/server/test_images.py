@@ -13,6 +13,7 @@ from openai import AsyncOpenAI
 from PIL import Image
 
 from omni.server.state import ServerState
+from omni.vision.describe import REMINDER
 from tests.fakes.backends import ColourReadingVision, ScriptedLLM
 from tests.server.realtime_client import realtime
 from tests.server.serving import fake_state, serving
@@ -56,7 +57,8 @@ async def test_an_image_item_is_looked_at_and_its_findings_reach_client_and_mode
     assert found["state"] == "seen" and found["scene"]["text"][0]["text"] == SIGN
     assert "image_url" not in done["content"][1]  # the pixels are not echoed back
     prompt = llm_of(state).prompts[0][-1].content
-    assert prompt.startswith("What does the sign say?") and f'"{SIGN}"' in prompt
+    assert prompt.startswith("[Image the user showed.") and f'"{SIGN}"' in prompt
+    assert "What does the sign say?" in prompt
     assert answer[-1]["response"]["status"] == "completed"
 
 
@@ -130,8 +132,9 @@ async def test_rest_chat_reads_what_vision_found_in_an_image_url() -> None:
         answer = await client(url).chat.completions.create(model="m", messages=[{"role": "user", "content": [
             {"type": "text", "text": "Which platform?"}, {"type": "image_url", "image_url": {"url": png()}}]}])
     assert answer.choices[0].message.content == "Platform 14."
-    prompt = llm_of(state).prompts[0][0].content
-    assert prompt.startswith("Which platform?\n[Image.") and f'"{SIGN}"' in prompt
+    note, question, reminder = llm_of(state).prompts[0][0].content.split("\n")
+    assert note.startswith("[Image the user showed.") and f'"{SIGN}"' in note
+    assert question == "Which platform?" and reminder == REMINDER
     vision = state.backends.vision
     assert isinstance(vision, ColourReadingVision) and vision.questions == ["Which platform?"]
 

@@ -12,6 +12,7 @@ from omni.clock import Clock, VirtualClock
 from omni.events import ImagesSeen, ReplyDone
 from omni.session.vision import MAX_WAITING
 from omni.types import ImageFrame
+from omni.vision.describe import REMINDER
 from omni.vision.scene import Scene
 from tests.fakes.backends import ColourReadingVision
 from tests.session.harness import Harness, make_harness
@@ -52,8 +53,10 @@ async def test_a_reply_waits_for_the_image_and_reads_what_was_found() -> None:
     assert statuses == ["in_progress", "completed"] and h.of(ImagesSeen)[0].item_id == item.id
     assert h.of(ImagesSeen)[0].at <= h.of(ReplyDone)[0].at
     question = h.llm.prompts[0][-1]
-    assert question.role == "user" and question.content.startswith("What does the sign say?\n[Image.")
-    assert '"Trains to Busan leave from platform 14"' in question.content
+    note, words, reminder = question.content.split("\n", 2)
+    assert question.role == "user" and note.startswith("[Image the user showed.")
+    assert '"Trains to Busan leave from platform 14"' in note
+    assert words == "What does the sign say?" and reminder.strip() == REMINDER
     assert questions(h) == ["What does the sign say?"]
 
 
@@ -67,7 +70,7 @@ async def test_camera_frames_of_one_view_are_looked_at_once_and_shown_once() -> 
     assert len(questions(h)) == 1  # the other four frames reused the first look
     prompt = h.llm.prompts[0]
     assert sum("EXIT" in m.content for m in prompt) == 1
-    assert prompt[-1].content == "What do you see?"
+    assert prompt[-1].content == f"What do you see?\n\n{REMINDER}"
 
 
 async def test_of_frames_that_change_the_newest_views_are_shown() -> None:
@@ -88,8 +91,8 @@ async def test_images_asked_about_stay_and_older_ones_shrink_to_a_line() -> None
         await reply(h, count)
     last = h.llm.prompts[-1]
     first = next(m.content for m in last if "first" in m.content)
-    assert first.startswith("Read it.\n[An earlier image:") and "[Image." not in first
-    assert sum(m.content.count("[Image.") for m in last) == 2  # the newest two in full
+    assert first.startswith("[An earlier image:") and first.endswith("Read it.") and "[Image " not in first
+    assert sum(m.content.count("[Image the user showed.") for m in last) == 2  # the newest two in full
 
 
 async def test_without_a_vision_backend_the_model_is_told_it_cannot_see() -> None:
@@ -133,3 +136,15 @@ async def test_the_pixels_are_dropped_once_looked_at() -> None:
     item = h.session.add_user_message("", [picture(RED)])
     await h.clock.run_until(lambda: bool(h.of(ImagesSeen)), limit=5)
     assert item.images[0].frame is None and item.images[0].scene is not None
+
+
+async def test_the_reminder_comes_only_with_a_turn_about_images_and_korean_names_things() -> None:
+    h = harness(["A cat.", "Paris.", "고양이요."], reading({RED: "CAT"}))
+    h.session.add_user_message("What is this?", [picture(RED)])
+    await reply(h)
+    h.session.add_user_text("What is the capital of France?")
+    await reply(h, 2)
+    assert REMINDER in h.llm.prompts[0][-1].content and REMINDER not in h.llm.prompts[1][-1].content
+    h.session.add_user_message("이게 뭐예요?", [picture(RED)])
+    await reply(h, 3)
+    assert h.llm.prompts[2][-1].content.endswith(f"이게 뭐예요?\n\n{REMINDER}\n\n(Answer in Korean.)")

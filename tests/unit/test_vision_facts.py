@@ -6,7 +6,7 @@ import numpy as np
 
 from omni.vision import describe
 from omni.vision.change import same_view, signature
-from omni.vision.facts import measure
+from omni.vision.facts import measure, with_colours
 from omni.vision.scene import Box, Face, Guess, ImageFacts, Scene, SeenObject, TextLine
 
 
@@ -19,6 +19,8 @@ def test_colours_and_brightness_of_plain_pictures() -> None:
     assert measure(solid((0, 0, 0))).brightness == 0.0
     assert measure(solid((220, 20, 20))).colours == ("red",)
     assert measure(solid((20, 40, 220))).colours == ("blue",)
+    assert measure(solid((200, 180, 150))).colours == ("beige",)
+    assert measure(solid((120, 70, 30))).colours == ("brown",)
     half = solid((20, 160, 30))
     half[:, 80:] = (250, 220, 20)
     assert set(measure(half).colours) == {"green", "yellow"}
@@ -46,23 +48,30 @@ FACTS = ImageFacts(width=640, height=480, brightness=0.8, colours=("white",), sh
 
 def test_the_note_lists_what_was_found_and_says_what_was_not() -> None:
     scene = Scene(FACTS, text=(TextLine("Platform 14", Box(0.1, 0.1, 0.3, 0.1), 0.9),),
-                  objects=(SeenObject("person", Box(0.0, 0.3, 0.2, 0.6), 0.8),
+                  objects=(SeenObject("person", Box(0.0, 0.3, 0.2, 0.6), 0.8, ("red",)),
                            SeenObject("person", Box(0.7, 0.3, 0.2, 0.6), 0.7)),
                   gist=(Guess("street sign", 0.4), Guess("traffic light", 0.05)))
     note = describe.note(scene)
     assert '"Platform 14"' in note
-    assert "2 people (left, right)" in note
-    assert "street sign (40%)" in note and "traffic light" not in note
-    assert "faces: none found" in note
-    assert "640×480" in note
+    assert "2 people (left, clothes mostly red; right)" in note
+    assert "perhaps shows: street sign." in note and "traffic light" not in note
+    assert "No faces were found." in note and "640×480" in note
+    assert note.endswith("Nothing else about the image is known.]")
     empty = describe.note(Scene(FACTS))
-    assert "text in it (OCR): none found" in empty and "none recognised" in empty and "unsure" in empty
+    assert "No text was found" in empty and "No objects were recognised" in empty and "is unsure" in empty
+
+
+def test_korean_users_get_the_korean_names_of_objects() -> None:
+    scene = Scene(FACTS, objects=(SeenObject("cat", Box(0.3, 0.3, 0.4, 0.4), 0.8),))
+    assert "1 cat (고양이)" in describe.note(scene, language="ko")
+    assert "고양이" not in describe.note(scene, language="en")
+    assert "고양이" in describe.short_note(scene, language="ko")
 
 
 def test_faces_and_a_description_in_the_note() -> None:
-    assert "looks happy" in describe.note(Scene(FACTS, faces=(Face(Box(0.4, 0.4, 0.2, 0.2), "happy", 0.9),)))
+    assert "looking happy" in describe.note(Scene(FACTS, faces=(Face(Box(0.4, 0.4, 0.2, 0.2), "happy", 0.9),)))
     described = describe.note(Scene(FACTS, description="A red bicycle against a wall."))
-    assert "A red bicycle against a wall." in described and "OCR" not in described
+    assert "A red bicycle against a wall." in described and "No text" not in described
 
 
 def test_positions() -> None:
@@ -77,3 +86,10 @@ def test_the_json_view_has_every_finding() -> None:
     view = describe.as_json(scene)
     assert view["text"] == [{"text": "Hi", "box": [0, 0, 0.5, 0.5], "confidence": 0.99}]
     assert view["facts"]["width"] == 640 and view["timings_ms"] == {"text": 250.0}
+
+
+def test_an_objects_colour_is_measured_in_its_middle() -> None:
+    picture = solid((240, 240, 240), (200, 200))
+    picture[50:150, 50:150] = (200, 20, 20)  # a red object on a white wall
+    (found,) = with_colours(picture, [SeenObject("car", Box(0.2, 0.2, 0.6, 0.6), 0.9)])
+    assert found.colours == ("red",)

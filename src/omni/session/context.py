@@ -46,9 +46,11 @@ class Item:
     language: str | None = None
     images: list[ItemImage] = field(default_factory=list)
 
-    def message(self, *, short_images: bool = False) -> ChatMessage:
-        notes = [image.note(short=short_images) for image in self.images]
-        return ChatMessage(self.role, "\n".join(t for t in (self.text, *notes) if t), self.tool_calls,
+    def message(self, *, short_images: bool = False, language: str | None = None) -> ChatMessage:
+        """As the LLM reads it: what vision found in the images first, the user's words after (a small model
+        answers the last thing it read)."""
+        notes = [image.note(short=short_images, language=language) for image in self.images]
+        return ChatMessage(self.role, "\n".join(t for t in (*notes, self.text) if t), self.tool_calls,
                            self.tool_call_id)
 
     @property
@@ -97,25 +99,37 @@ class Conversation:
         budget_tokens: int,
         count_tokens: Callable[[str], int],
         extra: Sequence[ChatMessage] = (),
+        language: str | None = None,
     ) -> list[ChatMessage]:
-        """System message, kept history, then ``extra`` (messages for this reply only)."""
+        """System message, kept history, then ``extra`` (messages for this reply only); ``language`` is the
+        user's, in which things seen in images may be named."""
         fixed = count_tokens(instructions) + sum(count_tokens(m.content) for m in extra)
-        history = self._history()
+        history = self._history(language)
         if fixed + _tokens(history, count_tokens) > budget_tokens:
             self._drop_front(target=max(0, budget_tokens // 2 - fixed), count_tokens=count_tokens)
-            history = self._history()
+            history = self._history(language)
         messages = [ChatMessage("system", instructions)]
         if self._first_kept > 0:
             note = f"({self._first_kept} earlier messages of this conversation are not shown.)"
             messages.append(ChatMessage("system", note))
         return [*messages, *history, *extra]
 
-    def _history(self) -> list[ChatMessage]:
+    def _history(self, language: str | None = None) -> list[ChatMessage]:
         kept = [i for i in self.items[self._first_kept:] if i.text or i.tool_calls or i.images or i.role == "tool"]
         hidden = _superseded_frames(kept)
         with_images = [i.id for i in kept if i.images and i.id not in hidden]
         full = set(with_images[-FULL_IMAGE_MESSAGES:])
-        return [i.message(short_images=i.id not in full) for i in kept if i.id not in hidden]
+        return [i.message(short_images=i.id not in full, language=language) for i in kept if i.id not in hidden]
+
+    def images_since_reply(self) -> bool:
+        """Whether a user message with images came after the last assistant message (the turn is about them); the
+        reply being written is not one."""
+        for item in reversed(self.items):
+            if item.role == "assistant" and item.status != "in_progress":
+                return False
+            if item.role == "user" and item.images:
+                return True
+        return False
 
     def _drop_front(self, *, target: int, count_tokens: Callable[[str], int]) -> None:
         """Drop whole turns (a user item and everything up to the next user item) until history fits ``target``."""

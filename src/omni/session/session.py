@@ -55,6 +55,7 @@ from omni.session.vision import ItemImage, Viewer
 from omni.text.chunking import SpeakableChunker, voiced
 from omni.text.language import detect_language
 from omni.types import AudioChunk, ChatMessage, ImageFrame, LLMEvent, Samples, Tool, ToolCall, Transcript, Usage
+from omni.vision import describe
 
 log = logging.getLogger(__name__)
 
@@ -668,6 +669,7 @@ class Session:
         """The LLM call a reply makes now, or would make once the ``pending`` user item is added."""
         overrides = overrides or ReplyOverrides()
         instructions = self.options.instructions if overrides.instructions is None else overrides.instructions
+        language = self._user_language(pending)
         if overrides.input is not None:
             messages = [ChatMessage("system", instructions), *overrides.input]
         else:
@@ -675,13 +677,17 @@ class Session:
                 instructions,
                 budget_tokens=self.options.context_budget_tokens,
                 count_tokens=self.backends.llm.count_tokens,
-                extra=[pending.message()] if pending is not None else (),
+                extra=[pending.message(language=language)] if pending is not None else (),
+                language=language,
             )
-        language = self._user_language(pending)
-        if language and language != "en" and messages[-1].role == "user":
-            # A reminder on the newest message only, so the cached prompt prefix stays the same.
-            name = _LANGUAGE_NAMES.get(language, language)
-            messages[-1] = ChatMessage("user", f"{messages[-1].content}\n\n(Answer in {name}.)")
+        reminders = []
+        if overrides.input is None and self.conversation.images_since_reply():
+            reminders.append(describe.REMINDER)
+        if language and language != "en":
+            reminders.append(f"(Answer in {_LANGUAGE_NAMES.get(language, language)}.)")
+        if reminders and messages[-1].role == "user":
+            # Reminders on the newest message only, so the cached prompt prefix stays the same.
+            messages[-1] = ChatMessage("user", "\n\n".join((messages[-1].content, *reminders)))
         tools = self.options.tools if overrides.tools is None else overrides.tools
         generation = overrides.generation or self.options.generation
         return LLMRequest.of(messages, [*self.toolbox.schemas, *tools], generation)

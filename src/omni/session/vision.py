@@ -43,10 +43,12 @@ class ItemImage:
     def of(frame: ImageFrame) -> ItemImage:
         return ItemImage(frame, signature(frame.pixels))
 
-    def note(self, *, short: bool = False) -> str:
-        """The image as the LLM reads it."""
+    def note(self, *, short: bool = False, language: str | None = None) -> str:
+        """The image as the LLM reads it (``language``: the user's, which may name things in it)."""
         if self.scene is not None:
-            return describe.short_note(self.scene) if short else describe.note(self.scene)
+            if short:
+                return describe.short_note(self.scene, language=language)
+            return describe.note(self.scene, language=language)
         if self.state == "blind":
             return "[Image: this assistant has no vision backend, so it cannot see images; say so if it matters.]"
         if self.state == "failed":

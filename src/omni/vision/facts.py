@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from omni.types import Pixels
-from omni.vision.scene import ImageFacts
+from omni.vision.scene import Box, ImageFacts, SeenObject
 
 WORKING_SIDE = 512
 """Sharpness is measured at this longer side, so it means the same for a thumbnail and a screenshot."""
@@ -39,13 +39,35 @@ def measure(pixels: Pixels) -> ImageFacts:
     )
 
 
-def dominant_colours(pixels: Pixels, *, limit: int = 3) -> tuple[str, ...]:
-    """Colour names covering at least :data:`COLOUR_SHARE` of the picture, most covering first."""
+def dominant_colours(pixels: Pixels, *, limit: int = 3, share: float = COLOUR_SHARE) -> tuple[str, ...]:
+    """Colour names covering at least ``share`` of the picture, most covering first."""
     names = _colour_names(np.asarray(cv2.cvtColor(pixels, cv2.COLOR_RGB2HSV), dtype=np.uint8).reshape(-1, 3))
     labels, counts = np.unique(names, return_counts=True)
     order = np.argsort(-counts, kind="stable")
     total = names.size
-    return tuple(str(labels[i]) for i in order[:limit] if counts[i] / total >= COLOUR_SHARE)
+    return tuple(str(labels[i]) for i in order[:limit] if counts[i] / total >= share)
+
+
+OBJECT_COLOUR_SHARE = 0.3
+"""An object's colour is named when it covers this share of the object's middle (the rest is often background)."""
+
+
+def with_colours(pixels: Pixels, objects: list[SeenObject]) -> list[SeenObject]:
+    """``objects`` with their dominant colours: measured, so that "what colour is the car?" has a true answer."""
+    return [SeenObject(o.label, o.box, o.confidence, _object_colours(pixels, o)) for o in objects]
+
+
+def _object_colours(pixels: Pixels, obj: SeenObject) -> tuple[str, ...]:
+    # The middle of the box holds the object more than its corners do; of a person, the middle of the upper body
+    # is the clothes (the face and hair are above it, the background beside it).
+    inner = Box(obj.box.x + obj.box.w * 0.25, obj.box.y + obj.box.h * 0.25, obj.box.w * 0.5, obj.box.h * 0.5)
+    if obj.label == "person":
+        inner = Box(obj.box.x + obj.box.w * 0.3, obj.box.y + obj.box.h * 0.3, obj.box.w * 0.4, obj.box.h * 0.25)
+    height, width = pixels.shape[:2]
+    top, left = round(inner.y * height), round(inner.x * width)
+    crop = pixels[top:max(top + 1, round((inner.y + inner.h) * height)),
+                  left:max(left + 1, round((inner.x + inner.w) * width))]
+    return dominant_colours(_fit(np.ascontiguousarray(crop), 48), limit=2, share=OBJECT_COLOUR_SHARE)
 
 
 def _colour_names(hsv: npt.NDArray[np.uint8]) -> npt.NDArray[np.str_]:
@@ -53,7 +75,10 @@ def _colour_names(hsv: npt.NDArray[np.uint8]) -> npt.NDArray[np.str_]:
     names = np.full(hue.shape, "grey", dtype="<U8")
     for limit, name in reversed(_HUES):
         names[hue < limit] = name
-    # Dark oranges and reds read as brown; unsaturated pixels are black, grey or white by their brightness.
+    # Dark oranges and reds read as brown, pale ones as beige; unsaturated pixels are black, grey or white by
+    # their brightness.
+    warm = (names == "orange") | (names == "yellow")
+    names[warm & (sat < 110) & (val >= 150)] = "beige"
     names[(names == "orange") & (val < 150)] = "brown"
     names[(names == "red") & (val < 110) & (sat < 200)] = "brown"
     grey = sat < 45

@@ -40,6 +40,8 @@ class SeenObject:
     label: str
     box: Box
     confidence: float
+    colours: tuple[str, ...] = ()
+    """Its dominant colours (a person's: of the clothes on the upper body), most covering first."""
 
 
 @dataclass(frozen=True)

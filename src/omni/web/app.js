@@ -7,6 +7,7 @@ import { Conversation } from "./conversation.js";
 import { VisionError, VisionSource, imageFiles, imageToJpeg } from "./media.js";
 import { PCM_RATE, int16ToBase64 } from "./pcm.js";
 import { RealtimeClient } from "./realtime.js";
+import { Seen } from "./seen.js";
 import { bindSettings, sessionUpdate } from "./settings.js";
 import { Transcript } from "./transcript.js";
 import { clearError, showConnection, showError, showLevel, showState, stats } from "./ui.js";
@@ -44,6 +45,7 @@ const vision = new VisionSource(/** @type {HTMLVideoElement} */ ($("#preview")),
   onChange: visionChanged,
 });
 const conversation = new Conversation({ client, audio, transcript, vision, onChange: render, onHint: hint });
+const seen = new Seen({ client, panel: $("#seen-panel") });
 
 /** What the page itself is doing, next to the conversation's flags. */
 const ui = {
@@ -360,11 +362,13 @@ function sendImage(dataUrl, { show, caption } = { show: true }) {
   conversation.ownItems.add(id);
   const sent = client.send({
     type: "conversation.item.create",
+    event_id: id, // an error about this image names it: the thumbnail can say why it was not looked at
     item: { id, type: "message", role: "user", content: [{ type: "input_image", image_url: dataUrl }] },
   }, { queue: show });
   if (!sent && !show) return;
   stats.imagesSent++;
-  if (show) transcript.addImage(id, dataUrl, caption);
+  if (show) seen.watch(id, transcript.addImage(id, dataUrl, caption), sent);
+  else seen.frameSent(id, dataUrl);
 }
 
 async function sendImageFiles(files) {
@@ -445,6 +449,7 @@ async function toggleVision(kind) {
 }
 
 function visionChanged(kind) {
+  seen.clearFrames();
   $("#camera").setAttribute("aria-pressed", String(kind === "camera"));
   $("#screen").setAttribute("aria-pressed", String(kind === "screen"));
   /** @type {HTMLButtonElement} */ ($("#snapshot")).disabled = kind === null;

@@ -4,7 +4,9 @@
 //     <span class="who">You said / Omni said</span>   (read by screen readers; the layout shows who is who)
 //     <span class="text">…</span>                      (what was said; for a cut reply, what was heard)
 //     <del class="unheard">…</del> <span class="cut-mark">cut</span>   (a cut reply only: what was not heard)
-//     <img class="attachment">                        (an image the person sent)
+//     <span class="seen-frame"><img class="attachment"> <span class="seen-overlay">…</span></span>
+//                                                      (an image the person sent, and seen.js's boxes over it)
+//     <p class="seen-summary">…</p>                    (what Omni saw in it, from seen.js)
 //   </article>
 
 const PLACEHOLDER = "…";
@@ -125,7 +127,10 @@ export class Transcript {
     unheard.hidden = !rest.trim();
   }
 
-  /** An image the person sent, as its own user turn. */
+  /**
+   * An image the person sent, as its own user turn.
+   * @returns {HTMLImageElement} the thumbnail (seen.js puts what Omni saw in it over and under it)
+   */
   addImage(itemId, dataUrl, caption) {
     const turn = this.ensure(itemId, "user");
     const img = document.createElement("img");
@@ -139,6 +144,7 @@ export class Transcript {
     turn.insertBefore(img, text);
     this.done(itemId);
     this.scrollToEnd();
+    return img;
   }
 
   remove(itemId) {

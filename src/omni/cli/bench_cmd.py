@@ -80,8 +80,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     latency = parser.add_argument_group("--suite latency")
     parser.add_argument("--runs", type=_positive, default=None,
                         help="latency: turns per question and pipeline (default 5); barge-in: trials of each sound "
-                        "(default 3); stages: runs of each measurement (default 3); vision: looks per image and "
-                        "voice turns (default 5); all: each of these")
+                        "(default 3); stages: runs of each measurement (default 3); vision: looks per image, samples "
+                        "of each answer and voice turns (default 3); all: each of these")
     latency.add_argument("--questions", choices=("en", "ko", "all"), default=None,
                          help="English spoken questions, Korean text questions, or both (default all)")
     latency.add_argument("--cold-prompt", action="store_true", default=None,
@@ -261,10 +261,12 @@ def _run_stages(args: argparse.Namespace, path: Path) -> int:
 
 def _run_vision(args: argparse.Namespace, path: Path) -> int:
     from omni.backends.perception import PARTS, Perception, load_step
-    from omni.bench import vision
+    from omni.backends.registry import create
+    from omni.bench import vision, vision_answers
+    from omni.session.build import session_options
 
     settings = settings_from(args)
-    runs = args.runs or 5
+    runs = args.runs or 3
     _progress("loading the vision models…")
     models, threads = settings.models_dir.expanduser(), settings.vision.threads
     perception = Perception([(part, load_step(part, models, threads=threads)) for part in PARTS])
@@ -274,10 +276,14 @@ def _run_vision(args: argparse.Namespace, path: Path) -> int:
     read_text = dict(perception.steps)["text"]
     results.ocr = vision.measure_ocr(lambda pixels: "\n".join(line.text for line in read_text(pixels)["text"]),
                                      _progress)
+    _progress("answers from what vision found (loading the language model)…")
+    llm = create("llm", settings.llm.backend, settings)
+    answers = asyncio.run(vision_answers.run(llm, session_options(settings, output_audio=False), runs, _progress))
     voice = asyncio.run(vision.voice_about_a_frame(settings, voice_latency.question_voice(settings), runs, _progress))
-    _write(path, {**results.document(), "voice": {label: [asdict(r) for r in turns] for label, turns in voice.items()},
-                  "runs": runs})
+    _write(path, {**results.document(), "answers": [asdict(a) for a in answers],
+                  "voice": {label: [asdict(r) for r in turns] for label, turns in voice.items()}, "runs": runs})
     print(vision.format_vision(results, [(label, [r.latency for r in turns]) for label, turns in voice.items()]))
+    print(f"Answers from the findings: {sum(a.right for a in answers)} of {len(answers)} right or honestly unsure")
     print(f"wrote {path}")
     return 0 if all(r.latency is not None for turns in voice.values() for r in turns) else 1
 

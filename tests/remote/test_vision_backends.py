@@ -69,7 +69,7 @@ def test_one_setting_points_omni_at_a_vlm() -> None:
 
 
 def test_the_local_vlm_needs_its_files(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="vision.model"):
+    with pytest.raises(ConfigError, match=r"vision\.model"):
         registry.create("vision", "llama-vlm", Settings())
     model = tmp_path / "vlm.gguf"
     model.write_bytes(b"GGUF")
@@ -80,5 +80,5 @@ def test_the_local_vlm_needs_its_files(tmp_path: Path) -> None:
     assert mmproj_beside(model) == projector
     with pytest.raises(ModelNotFoundError, match="vision model file not found"):
         LlamaVLM(tmp_path / "missing.gguf", projector)
-    with pytest.raises(ConfigError, match="unknown vision.chat_handler 'Nope'"):
+    with pytest.raises(ConfigError, match=r"unknown vision\.chat_handler 'Nope'"):
         LlamaVLM(model, projector, handler="Nope")

@@ -55,13 +55,14 @@ def test_all_runs_every_suite_into_one_folder_and_goes_on_after_a_failure(
             return code
         return runner
 
-    for suite, code in (("latency", 0), ("barge-in", 1), ("stages", 2), ("scale", 0)):
+    for suite, code in (("latency", 0), ("barge-in", 1), ("stages", 2), ("vision", 0), ("scale", 0)):
         monkeypatch.setitem(bench_cmd.RUNNERS, suite, fake(suite, code))
     out = tmp_path / "results"
     assert main(["bench", "--suite", "all", "--runs", "2", "--out", str(out)]) == 2
     assert ran == [
         ("latency", out / "voice-latency.json", 2, None), ("barge-in", out / "barge-in.json", 2, None),
-        ("stages", out / "stages.json", 2, None), ("scale", out / "scale.json", 2, None),
+        ("stages", out / "stages.json", 2, None), ("vision", out / "vision.json", 2, None),
+        ("scale", out / "scale.json", 2, None),
     ]
     captured = capsys.readouterr()
     assert "latency table" in captured.out and "scale table" in captured.out

@@ -14,7 +14,7 @@ from omni.session.vision import MAX_WAITING
 from omni.types import ImageFrame
 from omni.vision.describe import REMINDER
 from omni.vision.scene import Scene
-from tests.fakes.backends import ColourReadingVision
+from tests.fakes.backends import ColourReadingVision, silence, speech
 from tests.session.harness import Harness, make_harness
 
 RED, BLUE, GREEN = (200, 20, 20), (20, 20, 200), (20, 200, 20)
@@ -148,3 +148,26 @@ async def test_the_reminder_comes_only_with_a_turn_about_images_and_korean_names
     h.session.add_user_message("이게 뭐예요?", [picture(RED)])
     await reply(h, 3)
     assert h.llm.prompts[2][-1].content.endswith(f"이게 뭐예요?\n\n{REMINDER}\n\n(Answer in Korean.)")
+
+
+async def test_words_read_ahead_are_prefilled_after_the_frame_without_the_reminder() -> None:
+    h = make_harness([], ["It says EXIT."], listen_ahead_ms=600, spoken_sentence="What does the sign say now",
+                     vision=reading({RED: "EXIT"}, latency=0.2))
+    h.session.add_user_message("", [picture(RED)])  # the camera's frame as the user starts speaking
+    await h.feed(speech(2.5))
+    await h.feed(silence(1.5))
+    await h.clock.run_until(lambda: bool(h.of(ReplyDone)), limit=20)
+    read_ahead = [p for p, words in zip(h.llm.prefilled, h.llm.prefilled_words, strict=True)
+                  if words and any("EXIT" in m.content for m in p)]
+    assert read_ahead, "the words read ahead were prefilled after the frame's note"
+    assert all(REMINDER not in m.content for p in h.llm.prefilled for m in p)
+    prompt = h.llm.prompts[-1]
+    assert prompt[: len(read_ahead[-1])] == read_ahead[-1]  # the cached prefix is the reply's prompt's prefix
+    assert prompt[-1].content.endswith(REMINDER)
+
+
+async def test_a_frames_note_is_prefilled_as_soon_as_it_is_seen() -> None:
+    h = make_harness([], [], turn_detection="manual", listen_ahead_ms=600, vision=reading({RED: "EXIT"}, latency=0.2))
+    h.session.add_user_message("", [picture(RED)])
+    await h.clock.run_until(lambda: any("EXIT" in m.content for p in h.llm.prefilled for m in p), limit=5)
+    assert h.llm.prefilled[-1][-1].content.endswith("Nothing else about the image is known.]")

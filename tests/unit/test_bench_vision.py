@@ -38,6 +38,7 @@ def test_every_part_is_timed_on_every_image() -> None:
     ("cat", "이 사진에 뭐가 있어요?", "고양이가 있어요.", True),
     ("street", "How many people are there?", "There are two people.", True),
     ("nothing", "What colour is the car?", "There is no car in the description.", True),
+    ("nothing", "What is in this picture?", "A grey picture with no visible text, objects or faces.", True),
     ("nothing", "What colour is the car?", "The car is grey.", False),
 ])
 def test_the_judge(scene: str, question: str, answer: str, expected: bool) -> None:

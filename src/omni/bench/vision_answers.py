@@ -44,7 +44,8 @@ SCENES: dict[str, Scene] = {
 ABSTAIN = re.compile(
     r"can'?t tell|cannot tell|can not tell|not able to|unable|cannot determine|can'?t determine|not known|unknown|"
     r"don'?t know|no information|does(n'?t| not) (say|contain|provide|mention)|not mentioned|unclear|isn'?t clear|"
-    r"not clear|no (car|text|objects?|recogni[sz]able)|nothing (specific|recogni)|not (visible|recogni[sz]ed)|"
+    r"not clear|no (car|text|objects?|recogni[sz]able|visible)|nothing (specific|recogni|visible)|blank|"
+    r"not (visible|recogni[sz]ed)|"
     r"알 수 없|모르", re.IGNORECASE)
 
 

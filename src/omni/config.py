@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -152,6 +152,20 @@ class SessionSettings(_Section):
     first_chunk_at_phrase: bool = True
     """Start speaking the reply at its first English phrase boundary ("The capital of France" · "is Paris."), not
     only at a sentence end or a comma."""
+    interpreter: tuple[str, str] | None = None
+    """Interpreter mode for every session: translate each utterance between these two languages (``["ko", "en"]``;
+    ``"ko,en"`` in the environment) instead of answering it (docs/interpreter.md)."""
+
+    @field_validator("interpreter", mode="before")
+    @classmethod
+    def _language_pair(cls, value: object) -> object:
+        from omni.session.interpreter import parse_languages  # the session package imports this module
+
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str | list | tuple):
+            raise ValueError("expected two languages, e.g. [\"ko\", \"en\"]")
+        return parse_languages(value if isinstance(value, str) else [str(v) for v in value])
 
 
 class ServerSettings(_Section):

@@ -187,3 +187,28 @@ async def test_an_image_whose_connection_drops_is_not_left_looking() -> None:
         summary = await summary_when(page, "#transcript .turn .seen-summary", "failed")
         await connection_is(page, "connected")
     assert "connection to the server dropped" in summary, summary
+
+
+async def test_the_interpreter_toggle_has_typed_text_translated() -> None:
+    state = fake_state(answers=["프랑스의 수도는 어디예요?"])
+    async with serving(state) as url, chromium(url) as browser:
+        page = browser.page
+        await connection_is(page, "connected")
+        await page.click("#settings summary")
+        await page.check("#interpreter")
+        await page.click("#settings summary")
+        await page.wait_for_function("() => document.body.dataset.mode === 'interpreter'", timeout=30_000)
+        placeholder = await page.get_attribute("#text-input", "placeholder")
+        await ask(page, "What is the capital city of France?")
+        await page.wait_for_selector("#transcript .turn[data-role=assistant][data-status=done]", timeout=30_000)
+        answer = await page.inner_text("#transcript .turn[data-role=assistant] .text")
+        stored = await page.evaluate("() => JSON.parse(localStorage.getItem('omni.settings.v1')).interpreter")
+    update = browser.frames.sent_of("session.update")[-1]["session"]
+    assert update["omni_interpreter"] == {"languages": ["ko", "en"]}
+    assert browser.frames.received_of("session.updated")[-1]["session"]["omni_interpreter"]["languages"] == ["ko", "en"]
+    assert placeholder is not None and "Korean or English" in placeholder
+    assert stored == "ko,en", "the toggle is remembered"
+    prompt = state.backends.llm.prompts[-1]  # type: ignore[attr-defined]
+    assert "interpreter" in prompt[0].content
+    assert prompt[-1].content == "What is the capital city of France?\n\n(Translate this English into Korean.)"
+    assert answer == "프랑스의 수도는 어디예요?"

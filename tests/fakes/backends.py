@@ -95,6 +95,8 @@ class ScriptedLLM(LLM):
     first_token: float = 0.3
     per_token: float = 0.05
     prompts: list[list[ChatMessage]] = field(default_factory=list)
+    calls: list[tuple[tuple[Tool, ...], GenerationOptions]] = field(default_factory=list)
+    """The tools offered and the options of each call, beside its prompt."""
     prefilled: list[list[ChatMessage]] = field(default_factory=list)
     prefilled_words: list[str] = field(default_factory=list)
     """The ``user_words`` of each prefill."""
@@ -106,6 +108,7 @@ class ScriptedLLM(LLM):
         self, messages: Sequence[ChatMessage], tools: Sequence[Tool], options: GenerationOptions
     ) -> AsyncIterator[LLMEvent]:
         self.prompts.append(list(messages))
+        self.calls.append((tuple(tools), options))
         answer = self.script.pop(0) if self.script else "Okay."
         finished = False
         try:

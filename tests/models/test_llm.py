@@ -8,7 +8,7 @@ import re
 import pytest
 
 from omni.backends.base import LLM, GenerationOptions
-from omni.backends.llama_llm import LlamaLLM
+from omni.backends.llama_llm import PREFIX_PIECE_CHARS, LlamaLLM
 from omni.types import ChatMessage, TextDelta, Tool, ToolCall, Usage
 
 pytestmark = pytest.mark.models
@@ -141,6 +141,33 @@ async def test_prefill_with_the_users_first_words_leaves_only_the_rest_to_decode
     rest = llm.count_tokens(prompt[prompt.index(" of France?"):])
     left = _tokens_left_to_decode(llm, prompt)
     assert left <= rest, f"{left} tokens left to decode, expected {rest}"
+
+
+async def test_a_prefix_already_in_the_cache_is_not_decoded_again(llm: LLM) -> None:
+    """A prefill of a prompt the cache holds (the next turn's, after a reply) decodes its last piece only: decoding a
+    shorter piece first would cut the cache back to it, and the rest would be decoded again."""
+    assert isinstance(llm, LlamaLLM)
+    history = [ChatMessage("system", "You are a careful assistant. " * 20), ChatMessage("user", "Say hello."),
+               ChatMessage("assistant", "Hello there! How can I help you today?")]
+    assert len(llm.next_turn_prefix(history)) > 2 * PREFIX_PIECE_CHARS  # decoded in several pieces
+    await llm.prefill(history)
+    decoded: list[str] = []
+    complete = llm.llama.create_completion
+
+    def counting(prompt: str, **kwargs: object) -> object:
+        decoded.append(prompt)
+        return complete(prompt, **kwargs)
+
+    llm.llama.create_completion = counting
+    try:
+        await llm.prefill(history)
+        await llm.prefill(history[:1])  # a shorter prompt than the cache holds: cut back to it, once
+    finally:
+        del llm.llama.create_completion
+    assert decoded == [llm.next_turn_prefix(history), llm.next_turn_prefix(history[:1])]
+    prompt = llm.render([*history[:1], ChatMessage("user", "Hi")])
+    rest = llm.count_tokens(prompt[len(llm.next_turn_prefix(history[:1])):])
+    assert _tokens_left_to_decode(llm, prompt) <= rest
 
 
 def _tokens_left_to_decode(llm: LlamaLLM, prompt: str) -> int:

@@ -11,6 +11,7 @@ import pytest
 
 from omni.audio.resample import resample
 from omni.backends.base import STT
+from omni.bench.interpreter_pairs import PAIRS, judge
 from omni.text.wer import wer
 from tests import speech
 from tests.server.realtime_client import pcm_audio, realtime
@@ -20,6 +21,7 @@ ATTEMPTS = 3
 """Barge-in needs a reply still under way when the user speaks; a sampled story is sometimes too short."""
 
 QUESTION = "What is the capital of France?"
+INTERPRETED = PAIRS[0]  # "What is the capital city of France?": its answer, Paris, must not come back
 
 
 @pytest.mark.asyncio(loop_scope="module")
@@ -55,6 +57,24 @@ async def test_a_spoken_question_over_the_realtime_api_gets_a_spoken_answer(serv
     assert opened is not None and float(opened.group(1)) >= 1
     assert re.search(r'^omni_stage_seconds_count\{stage="total"\} [1-9]', metrics, re.MULTILINE)
     assert "/v1/realtime" in page
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_client_asking_for_an_interpreter_gets_translations_not_answers(server_url: str) -> None:
+    async with realtime(server_url) as wire:
+        await wire.send({"type": "session.update", "session": {
+            "type": "realtime", "output_modalities": ["text"],
+            "instructions": "You are an interpreter. Translate everything the user says between English and Korean."}})
+        shown = (await wire.until("session.updated"))[-1]["session"]
+        await wire.send({"type": "conversation.item.create", "item": {
+            "type": "message", "role": "user", "content": [{"type": "input_text", "text": INTERPRETED.en}]}})
+        await wire.send({"type": "response.create"})
+        events = await wire.until("response.done", wait=120)
+    translation = "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta")
+    assert shown["omni_interpreter"]["languages"] == ["en", "ko"]
+    verdict = judge(INTERPRETED, "ko", translation)
+    assert not verdict.answered and verdict.question_kept and verdict.right_language, (translation, verdict)
+    assert "프랑스" in translation, translation
 
 
 WEATHER = {"type": "function", "name": "get_weather", "description": "Get the current weather for a city",

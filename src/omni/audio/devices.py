@@ -25,8 +25,9 @@ def _sounddevice() -> Any:
     return sounddevice
 
 
-def require_devices() -> None:
-    """Raise :class:`NoAudioDeviceError` unless a default microphone and speaker exist."""
+def require_devices(command: str = "omni talk", instead: str = "omni voice IN.wav -o OUT.wav") -> None:
+    """Raise :class:`NoAudioDeviceError` unless a default microphone and speaker exist; the message names the
+    ``command`` that needs them and what to run ``instead``."""
     sd = _sounddevice()
     try:
         devices = sd.query_devices()
@@ -36,8 +37,8 @@ def require_devices() -> None:
     has_output = any(d.get("max_output_channels", 0) > 0 for d in devices)
     if not (has_input and has_output):
         missing = " and ".join(n for n, ok in (("microphone", has_input), ("speaker", has_output)) if not ok)
-        raise NoAudioDeviceError(f"no {missing} found on this machine; 'omni talk' needs both "
-                                 "(try 'omni voice IN.wav -o OUT.wav' to talk through files)")
+        raise NoAudioDeviceError(f"no {missing} found on this machine; '{command}' needs both "
+                                 f"(try '{instead}' to go through files)")
 
 
 class SpeakerOutput:

@@ -116,7 +116,12 @@ class LlamaLLM(LLM):
                 pass
 
     def _prefill(self, prompts: list[str], stop: threading.Event) -> Iterator[None]:
-        for prompt in prompts:
+        cached = self._cached_prefix(prompts[-1]) if prompts else 0
+        for index, prompt in enumerate(prompts):
+            if index < len(prompts) - 1 and self._token_count(prompt) <= cached:
+                # Already in the cache, and the next piece keeps it there: decoding this piece alone would cut the
+                # cache back to it (llama.cpp drops what follows a shorter prompt) and the rest be decoded again.
+                continue
             CORES.wait_for_turn(stop)  # a head start for later must not slow down a transcript or voice waited on
             if stop.is_set():
                 return
@@ -124,6 +129,20 @@ class LlamaLLM(LLM):
             # later prompt starting with this one will have.
             self._llama.create_completion(prompt, max_tokens=1, temperature=0.0)
             yield None
+
+    def _token_count(self, prompt: str) -> int:
+        return len(self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
+
+    def _cached_prefix(self, prompt: str) -> int:
+        """How many of ``prompt``'s first tokens llama.cpp's cache holds now."""
+        tokens = self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        held = self._llama.n_tokens
+        common = 0
+        for token, cached in zip(tokens, self._llama._input_ids[:held], strict=False):
+            if token != cached:
+                break
+            common += 1
+        return common
 
     def next_turn_prefix(self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = ()) -> str:
         """The prompt text of ``messages`` followed by a user message, up to where that message's words begin."""

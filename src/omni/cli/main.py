@@ -7,7 +7,19 @@ import logging
 import sys
 
 from omni import __version__
-from omni.cli import bench_cmd, chat, look, models_cmd, say, serve_cmd, talk, transcribe, voice
+from omni.cli import (
+    bench_cmd,
+    chat,
+    interpret,
+    look,
+    models_cmd,
+    say,
+    serve_cmd,
+    talk,
+    transcribe,
+    translate,
+    voice,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"omni {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens inside")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (serve_cmd, chat, voice, talk, transcribe, say, look, models_cmd, bench_cmd):
+    for module in (serve_cmd, chat, voice, talk, interpret, translate, transcribe, say, look, models_cmd, bench_cmd):
         module.register(subparsers)
     return parser
 

@@ -11,10 +11,9 @@ from omni.audio.devices import Microphone, SpeakerOutput, require_devices
 from omni.audio.echo_gate import EchoGate
 from omni.cli.common import add_global_flags, guarded, settings_from
 from omni.clock import RealClock
-from omni.config import Settings
 from omni.events import ReplyDone, SessionEvent, SpeechStarted, StageError, TranscriptionDone
 from omni.session.build import load_backends, session_options
-from omni.session.session import Backends, Session
+from omni.session.session import Backends, Session, SessionOptions
 from omni.session.timing import TimingObserver
 
 OUTPUT_RATE = 24000
@@ -31,21 +30,23 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     print("loading models…", file=sys.stderr, flush=True)
     backends = load_backends(settings)
-    asyncio.run(_talk(backends, settings))
+    asyncio.run(converse(backends, session_options(settings),
+                         "Listening — speak any time, interrupt the answer by talking; Ctrl-C quits."))
     return 0
 
 
-async def _talk(backends: Backends, settings: Settings) -> None:
+async def converse(backends: Backends, options: SessionOptions, banner: str) -> None:
+    """A live session on the microphone and speaker until Ctrl-C (``omni talk``, ``omni interpret``)."""
     gate = EchoGate()
     speaker = SpeakerOutput(OUTPUT_RATE, gate)
     timing = TimingObserver()
-    session = Session(backends, session_options(settings), clock=RealClock(), output=speaker,
+    session = Session(backends, options, clock=RealClock(), output=speaker,
                       observers=[_show, timing, lambda e: _show_timing(e, timing)])
     await session.prefill()
     microphone = Microphone(session.push_audio, gate)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.set)
-    print("Listening — speak any time, interrupt the answer by talking; Ctrl-C quits.", flush=True)
+    print(banner, flush=True)
     try:
         await stop.wait()
     finally:
@@ -58,7 +59,8 @@ def _show(event: SessionEvent) -> None:
     if isinstance(event, SpeechStarted):
         print("… listening", flush=True)
     elif isinstance(event, TranscriptionDone) and event.transcript.text:
-        print(f"you: {event.transcript.text}", flush=True)
+        language = f" ({event.transcript.language})" if event.transcript.language else ""
+        print(f"you{language}: {event.transcript.text}", flush=True)
     elif isinstance(event, ReplyDone):
         cut = " [interrupted]" if event.status == "interrupted" else ""
         print(f"omni: {event.heard_text}{cut}", flush=True)

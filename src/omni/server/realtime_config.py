@@ -3,6 +3,10 @@ and turned into the engine's :class:`SessionOptions`.
 
 ``semantic_vad`` has no semantic model behind it here: its ``eagerness`` picks how long a pause ends a turn
 (low 1200 ms, medium/auto 700 ms, high 350 ms), on the same VAD as ``server_vad``.
+
+Interpreter mode (:mod:`omni.session.interpreter`) is switched by the extension field ``omni_interpreter`` (an object
+with ``languages``, ``false`` for off, ``null`` to leave it to the instructions), or by instructions that ask for an
+interpreter; ``session.updated`` shows which, as ``omni_interpreter``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any, Literal
 
 from omni.backends.base import GenerationOptions
 from omni.server.wire_audio import WireFormat, parse_format
+from omni.session.interpreter import Interpreter, from_instructions, parse_languages
 from omni.session.session import SessionOptions
 from omni.session.turns import TurnOptions
 from omni.types import Tool
@@ -20,6 +25,12 @@ OPENAI_VOICES = frozenset({"alloy", "ash", "ballad", "coral", "echo", "sage", "s
 """OpenAI's voice names: a client written for OpenAI sends one; they all mean this server's default voice."""
 EAGERNESS_SILENCE_MS = {"low": 1200, "medium": 700, "auto": 700, "high": 350}
 MAX_OUTPUT_TOKENS = 4096
+INTERPRETER_FIELD = "omni_interpreter"
+"""The Omni extension in ``session.update`` that switches interpreter mode (clients that do not know it never send
+it; the SDK's models accept it, as they accept ``omni_vision`` on image parts)."""
+
+InterpreterSwitch = tuple[str, str] | Literal["auto", "off"]
+"""Two languages: on, whatever the instructions say; ``off``: never; ``auto``: when the instructions ask for it."""
 
 
 class ConfigProblem(ValueError):
@@ -72,6 +83,7 @@ class RealtimeConfig:
     tool_choice: str = "auto"
     temperature: float = 0.8
     max_output_tokens: int | None = None
+    interpreter: InterpreterSwitch = "auto"
     extra: dict[str, Any] = field(default_factory=dict)
     """Accepted fields with no effect here (tracing, truncation, noise_reduction, ...), echoed back."""
 
@@ -85,7 +97,8 @@ class RealtimeConfig:
                                   create_response=base.create_response, interrupt_response=base.interrupt_response)
         return cls(instructions=base.instructions, transcription_model=transcription_model,
                    turn_detection=detection if base.turn_detection == "server_vad" else None,
-                   temperature=base.generation.temperature, speed=base.speed)
+                   temperature=base.generation.temperature, speed=base.speed,
+                   interpreter=base.interpreter.languages if base.interpreter else "auto")
 
     # ---- updates ----------------------------------------------------------------------------------------------
 
@@ -151,7 +164,23 @@ class RealtimeConfig:
             changes["tool_choice"] = parse_tool_choice(session["tool_choice"], "session.tool_choice")
         if session.get("temperature") is not None:
             changes["temperature"] = float(session["temperature"])
+        if INTERPRETER_FIELD in session:
+            changes["interpreter"] = _interpreter(session[INTERPRETER_FIELD], f"session.{INTERPRETER_FIELD}")
         return replace(self, **changes)
+
+    def interpreter_languages(self) -> tuple[str, str] | None:
+        """The languages interpreter mode translates between now, or None when it is off."""
+        if self.interpreter == "off":
+            return None
+        if self.interpreter == "auto":
+            return from_instructions(self.instructions)
+        return self.interpreter
+
+    def interpreter_view(self) -> dict[str, Any] | bool | None:
+        languages = self.interpreter_languages()
+        if languages is None:
+            return False if self.interpreter == "off" else None
+        return {"languages": list(languages), "set_by": "instructions" if self.interpreter == "auto" else "session"}
 
     # ---- views --------------------------------------------------------------------------------------------------
 
@@ -172,6 +201,7 @@ class RealtimeConfig:
             },
             "tracing": self.extra.get("tracing"), "truncation": self.extra.get("truncation", "auto"),
             "include": self.extra.get("include"), "prompt": self.extra.get("prompt"),
+            INTERPRETER_FIELD: self.interpreter_view(),
         }
 
     def as_beta(self, session_id: str, model: str) -> dict[str, Any]:
@@ -185,10 +215,12 @@ class RealtimeConfig:
             "turn_detection": self.turn_detection.as_dict() if self.turn_detection else None,
             "tools": [tool_dict(t) for t in self.tools], "tool_choice": self.tool_choice,
             "temperature": self.temperature, "max_response_output_tokens": self.max_output_tokens or "inf",
+            INTERPRETER_FIELD: self.interpreter_view(),
         }
 
     def session_options(self, base: SessionOptions) -> SessionOptions:
         detection = self.turn_detection
+        languages = self.interpreter_languages()
         return replace(
             base,
             instructions=self.instructions,
@@ -202,6 +234,7 @@ class RealtimeConfig:
             speed=self.speed,
             generation=self.generation(base.generation),
             tools=self.tools,
+            interpreter=replace(base.interpreter or Interpreter(), languages=languages) if languages else None,
         )
 
     def generation(self, base: GenerationOptions) -> GenerationOptions:
@@ -229,6 +262,22 @@ def _output_audio(modalities: object, param: str) -> bool:
     if modalities not in (["audio"], ["text"]):
         raise ConfigProblem(param, f"{param} must be [\"audio\"] (audio with its transcript) or [\"text\"]")
     return modalities == ["audio"]
+
+
+def _interpreter(value: object, param: str) -> InterpreterSwitch:
+    if value is None:
+        return "auto"
+    if value is False:
+        return "off"
+    if isinstance(value, dict) and value.get("set_by") == "instructions":
+        return "auto"  # a client sending back the session it was shown: the instructions still decide
+    if isinstance(value, dict) and "languages" in value:
+        try:
+            return parse_languages(value["languages"] if isinstance(value["languages"], list | str) else "")
+        except ValueError as exc:
+            raise ConfigProblem(f"{param}.languages", f"{param}.languages: {exc}") from exc
+    raise ConfigProblem(param, f"{param} must be {{\"languages\": [\"ko\", \"en\"]}}, false (off) or null (as the "
+                               "instructions ask)")
 
 
 def _voice(value: object) -> str:

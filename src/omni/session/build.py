@@ -7,6 +7,7 @@ from typing import Any
 from omni.backends.base import GenerationOptions
 from omni.backends.registry import create
 from omni.config import Settings
+from omni.session.interpreter import Interpreter
 from omni.session.session import Backends, SessionOptions
 from omni.session.turns import TurnOptions
 
@@ -31,6 +32,7 @@ def session_options(settings: Settings, **overrides: Any) -> SessionOptions:
         first_chunk_at_phrase=session.first_chunk_at_phrase,
         listen_ahead_ms=session.listen_ahead_ms or None,
         voice_ahead=session.voice_ahead,
+        interpreter=Interpreter(session.interpreter) if session.interpreter else None,
     )
     return SessionOptions(**{**options.__dict__, **overrides})
 

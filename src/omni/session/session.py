@@ -46,6 +46,7 @@ from omni.events import (
 from omni.session.context import Conversation, Item, new_id
 from omni.session.early_stream import EarlyStream, LLMRequest
 from omni.session.input_audio import InputAudio
+from omni.session.interpreter import Interpreter
 from omni.session.listen_ahead import ListenAhead, settled_words
 from omni.session.playout import AudioOutput
 from omni.session.speech import SpeechHandle
@@ -152,6 +153,9 @@ class SessionOptions:
     voice_ahead: bool = True
     """Voice the first chunk of a reply started during the pause before the turn is confirmed, so that its audio is
     ready when the silence wait ends (it is dropped with the reply if the user goes on)."""
+    interpreter: Interpreter | None = None
+    """Interpreter mode: every user utterance is translated into the other language of a pair, never answered
+    (:mod:`omni.session.interpreter`); the instructions, tools and history are then not in the prompt."""
 
 
 @dataclass(frozen=True)
@@ -239,7 +243,10 @@ class Session:
             self._endpointer = Endpointer(options.turn)
             self._drop_speculation()
             self._speech_start_ms = None
+        switched_on = options.interpreter is not None and options.interpreter != self.options.interpreter
         self.options = options
+        if switched_on and not self.reply_active and not self._closing:
+            self._spawn(self._prefill_next_turn())  # the translation prompt, decoded before the first utterance
 
     @property
     def buffered_input_seconds(self) -> float:
@@ -248,6 +255,9 @@ class Session:
 
     async def prefill(self) -> None:
         """Let the LLM process the instructions and tools before the first turn needs them."""
+        if self.options.interpreter is not None:
+            await self._prefill_next_turn()
+            return
         await self.backends.llm.prefill([ChatMessage("system", self.options.instructions)], self.toolbox.schemas)
 
     # ---- input ------------------------------------------------------------------------------------------------
@@ -676,6 +686,8 @@ class Session:
         since the next turn's message will be the newest, and a reminder on the one before would not be in the
         reply's prompt (the cached prefix would end there)."""
         overrides = overrides or ReplyOverrides()
+        if self.options.interpreter is not None:
+            return self._translation_request(self.options.interpreter, pending, overrides, next_turn=not reminders)
         instructions = self.options.instructions if overrides.instructions is None else overrides.instructions
         language = self._user_language(pending)
         if overrides.input is not None:
@@ -699,6 +711,22 @@ class Session:
         tools = self.options.tools if overrides.tools is None else overrides.tools
         generation = overrides.generation or self.options.generation
         return LLMRequest.of(messages, [*self.toolbox.schemas, *tools], generation)
+
+    def _translation_request(self, interpreter: Interpreter, pending: Item | None, overrides: ReplyOverrides, *,
+                             next_turn: bool) -> LLMRequest:
+        """Interpreter mode: the newest utterance alone through the fixed translation prompt, greedy, no tools;
+        ``next_turn``: the prompt up to where the next utterance goes (a prefill)."""
+        if overrides.input is not None:
+            items = [Item("input", m.role, m.content) for m in overrides.input]
+        else:
+            items = [*self.conversation.items, pending] if pending is not None else self.conversation.items
+        messages = interpreter.conversation_prompt(items, next_turn=next_turn)
+        generation = overrides.generation or self.options.generation
+        said = messages[-1].content if messages[-1].role == "user" else ""
+        limit = interpreter.max_tokens(self.backends.llm.count_tokens(said))
+        generation = replace(generation, temperature=0.0, tool_choice="none",
+                             max_tokens=min(generation.max_tokens or limit, limit))
+        return LLMRequest.of(messages, (), generation)
 
     def _user_language(self, pending: Item | None) -> str | None:
         items = [*self.conversation.items, pending] if pending is not None else self.conversation.items

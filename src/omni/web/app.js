@@ -150,6 +150,18 @@ client.on("session.created", (event) => {
   if (event.session && event.session.instructions) instructions.placeholder = event.session.instructions;
 });
 
+// Interpreter mode as the server applies it (the settings toggle, or instructions that ask for an interpreter): the
+// message box says that typed text is translated.
+const LANGUAGE_NAMES = { ko: "Korean", en: "English", ja: "Japanese", zh: "Chinese", es: "Spanish", fr: "French",
+  de: "German" };
+const messagePlaceholder = $("#text-input").getAttribute("placeholder");
+client.on("session.updated", (event) => {
+  const mode = event.session && event.session.omni_interpreter;
+  document.body.dataset.mode = mode ? "interpreter" : "conversation";
+  const names = mode ? mode.languages.map((code) => LANGUAGE_NAMES[code] || code).join(" or ") : "";
+  $("#text-input").setAttribute("placeholder", mode ? `Type ${names} to translate it…` : messagePlaceholder);
+});
+
 client.on("refused", ({ hasKey }) => {
   showError(hasKey
     ? "The server refused the API key. Check it in Settings → API key."

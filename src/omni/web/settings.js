@@ -1,17 +1,22 @@
 // settings.js — the settings form (#settings): its values kept in localStorage, and the `session.update` event they
-// make. Turn detection "push-to-talk" is the Realtime API's `turn_detection: null` (manual turns).
+// make. Turn detection "push-to-talk" is the Realtime API's `turn_detection: null` (manual turns). The interpreter
+// toggle is Omni's extension field `omni_interpreter` (docs/interpreter.md): on, every utterance is translated.
 
 const STORAGE_KEY = "omni.settings.v1";
 const TYPING_PAUSE_MS = 1000;
 
-/** @typedef {{voice: string, language: string, turnDetection: string, instructions: string, apiKey: string}} Settings */
+/** @typedef {{voice: string, language: string, interpreter: string, turnDetection: string, instructions: string,
+ *   apiKey: string}} Settings */
 
 /** @type {Settings} */
-export const DEFAULTS = { voice: "", language: "auto", turnDetection: "server_vad", instructions: "", apiKey: "" };
+export const DEFAULTS = {
+  voice: "", language: "auto", interpreter: "", turnDetection: "server_vad", instructions: "", apiKey: "",
+};
 
 const FIELDS = {
   voice: "#voice",
   language: "#language",
+  interpreter: "#interpreter", // a checkbox: its value (the two languages, "ko,en") when checked, else ""
   turnDetection: "#turn-detection",
   instructions: "#instructions",
   apiKey: "#api-key",
@@ -49,18 +54,21 @@ export function bindSettings(onChange) {
     if (field.tagName === "SELECT" && ![...field.options].some((option) => option.value === settings[name])) {
       settings[name] = DEFAULTS[name];
     }
-    field.value = settings[name];
+    const checkbox = field.type === "checkbox";
+    const read = () => (checkbox ? (field.checked ? field.value : "") : field.value);
+    if (checkbox) field.checked = settings[name] === field.value;
+    else field.value = settings[name];
     let timer = 0;
     const commit = () => {
       clearTimeout(timer);
-      if (settings[name] === field.value) return;
-      settings = { ...settings, [name]: field.value };
+      if (settings[name] === read()) return;
+      settings = { ...settings, [name]: read() };
       saveSettings(settings);
       onChange(settings, name);
     };
     commits.push(commit);
     field.addEventListener("change", commit);
-    if (field.tagName !== "SELECT") {
+    if (field.tagName !== "SELECT" && !checkbox) {
       field.addEventListener("input", () => {
         clearTimeout(timer);
         timer = setTimeout(commit, TYPING_PAUSE_MS);
@@ -102,6 +110,9 @@ export function sessionUpdate(settings, { instructions, audio = true } = {}) {
       output: { format: { type: "audio/pcm", rate: 24000 }, voice: settings.voice.trim() || "alloy" },
     },
   };
+  // On: translate, whatever the instructions say; off (null): the server decides, from its settings and from
+  // instructions that ask for an interpreter.
+  session.omni_interpreter = settings.interpreter ? { languages: settings.interpreter.split(",") } : null;
   const ownInstructions = settings.instructions.trim();
   if (ownInstructions) session.instructions = ownInstructions;
   else if (instructions) session.instructions = instructions; // back to the server's default

@@ -88,18 +88,23 @@ def _plain(temperature: float, instructions: str = INSTRUCTIONS,
     return answer
 
 
+async def _english_answer(llm: LLM, turns: list[ChatMessage]) -> str:
+    """The last Korean turn translated into English, and the LLM's English answer to it."""
+    english, _ = await _complete(llm, [
+        ChatMessage("system", "Translate the user's Korean message into English. Write only the translation."),
+        ChatMessage("user", turns[-1].content)], 0.0, 80)
+    answer, _ = await _complete(llm, [ChatMessage("system", INSTRUCTIONS), *turns[:-1],
+                                      ChatMessage("user", english)], 0.0)
+    return answer
+
+
 async def _pivot(llm: LLM, turns: list[ChatMessage], language: Language) -> Reply:
     if language == "en":
         return await _plain(0.0)(llm, turns, language)
     start = time.perf_counter()
-    question = turns[-1].content
-    english, _ = await _complete(llm, [
-        ChatMessage("system", "Translate the user's Korean message into English. Write only the translation."),
-        ChatMessage("user", question)], 0.0, 80)
-    reference, _ = await _complete(llm, [ChatMessage("system", INSTRUCTIONS), *turns[:-1],
-                                         ChatMessage("user", english)], 0.0)
+    reference = await _english_answer(llm, turns)
     messages = [ChatMessage("system", INSTRUCTIONS), *turns[:-1], ChatMessage("user", (
-        f"{question}\n\n(A reference answer in English: \"{reference}\". Use it if it is right.)\n\n"
+        f"{turns[-1].content}\n\n(A reference answer in English: \"{reference}\". Use it if it is right.)\n\n"
         "(Answer in Korean.)"))]
     before = time.perf_counter() - start
     text, first = await _complete(llm, messages, 0.0)
@@ -110,11 +115,7 @@ async def _translated(llm: LLM, turns: list[ChatMessage], language: Language) ->
     if language == "en":
         return await _plain(0.0)(llm, turns, language)
     start = time.perf_counter()
-    english, _ = await _complete(llm, [
-        ChatMessage("system", "Translate the user's Korean message into English. Write only the translation."),
-        ChatMessage("user", turns[-1].content)], 0.0, 80)
-    answer, _ = await _complete(llm, [ChatMessage("system", INSTRUCTIONS), *turns[:-1],
-                                      ChatMessage("user", english)], 0.0)
+    answer = await _english_answer(llm, turns)
     before = time.perf_counter() - start
     text, first = await _complete(llm, [
         ChatMessage("system", "Translate the user's English message into natural Korean. Write only the "

@@ -13,11 +13,13 @@ from tests.cli.omni_cli import omni_bin
 
 
 @asynccontextmanager
-async def omni_serve(*args: str, start_timeout: float = 300) -> AsyncIterator[str]:
-    """Start ``omni serve --port 0 ARGS`` and yield its base URL once it says it is listening."""
+async def omni_serve(*args: str, start_timeout: float = 300, env: dict[str, str] | None = None,
+                     ) -> AsyncIterator[str]:
+    """Start ``omni serve --port 0 ARGS`` (with ``env`` added to the environment) and yield its base URL once it
+    says it is listening."""
     process = await asyncio.create_subprocess_exec(
         str(omni_bin()), "serve", "--port", "0", *args, stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=dict(os.environ),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env={**os.environ, **(env or {})},
     )
     assert process.stderr is not None
     lines = []

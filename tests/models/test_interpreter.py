@@ -11,7 +11,7 @@ from omni.backends.base import LLM
 from omni.bench.interpreter_pairs import PAIRS, judge
 from omni.clock import RealClock
 from omni.events import ReplyDone, SessionEvent
-from omni.session.interpreter import Interpreter
+from omni.session.interpreter import Interpreter, translate
 from omni.session.playout import CollectingOutput
 from omni.session.session import Backends, Session, SessionOptions
 
@@ -42,3 +42,12 @@ async def test_questions_and_requests_are_translated_both_ways_not_answered(llm:
     assert "파리" not in korean and "paris" not in korean.lower(), f"answered, not translated: {korean}"
     assert judge(CAPITAL, "ko", korean).question_kept, korean
     assert not HANGUL.search(english) and judge(LIGHT, "en", english).ok, english
+
+
+async def test_a_translation_that_falls_into_a_loop_is_stopped_there(llm: LLM) -> None:
+    # Greedy decoding turns this request into "물론, 문을 잠시 잠시 잠시 …" up to the length bound (the interpreter
+    # benchmark's run); the backend stops at the third time. If the model does not loop, nothing repeats anyway.
+    translation = await translate(llm, Interpreter(("ko", "en")), "Don't forget to lock the door.", "en")
+    words = translation.split()
+    assert HANGUL.search(translation), translation
+    assert not any(words[i] == words[i + 1] == words[i + 2] == words[i + 3] for i in range(len(words) - 3)), translation

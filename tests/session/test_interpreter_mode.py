@@ -98,3 +98,19 @@ async def test_switching_the_mode_off_brings_back_the_conversation() -> None:
     conversation = h.llm.prompts[-1]
     assert conversation[0].content == "Be brief." and [m.content for m in conversation[1:]] == [
         "Hello there.", "번역.", "How are you?"]
+
+
+async def test_a_translation_copied_back_in_the_source_language_is_asked_again_before_anything_is_said() -> None:
+    # The model copies the English question back; the second try, which insists on Korean, is what gets said.
+    h = interpreting(make_harness([], ["Why is the sky blue?", "하늘은 왜 파란가요?"]))
+    await type_in(h, "Why is the sky blue?")
+    assert [done.text for done in h.of(ReplyDone)] == ["하늘은 왜 파란가요?"]
+    assert "Why is the sky blue?" not in " ".join(h.tts.texts), "the copy was never spoken"
+    first, second = h.llm.prompts[-2:]
+    assert second[:-1] == first[:-1]
+    assert second[-1].content == first[-1].content + "\n(Write the translation in Korean (한국어), not in English.)"
+    # A translation that starts with a name in Latin letters is not a copy.
+    h2 = interpreting(make_harness([], ["Professor Choi의 강의실은 204호예요."]))
+    await type_in(h2, "Professor Choi's class is in room 204.")
+    assert [done.text for done in h2.of(ReplyDone)] == ["Professor Choi의 강의실은 204호예요."]
+    assert len(h2.llm.prompts) == 1

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omni.text.chunking import SpeakableChunker, clean_for_speech, voiced
+from omni.text.chunking import SpeakableChunker, clean_for_speech, sentences, voiced
 
 
 def chunks_of(deltas: Iterable[str], *, first_phrase: bool = True) -> list[str]:
@@ -180,3 +180,11 @@ def test_a_chunk_cut_inside_a_sentence_is_voiced_as_an_unfinished_phrase() -> No
     assert voiced("Is it Paris?") == "Is it Paris?"
     assert voiced("He said \"yes.\"") == "He said \"yes.\""
     assert voiced("파리입니다.") == "파리입니다."
+
+
+def test_a_text_is_cut_into_its_sentences_by_the_chunkers_rules() -> None:
+    text = "Dr. Smith paid 3.5 dollars. Is it far? Yes!\n\n오늘은 날씨가 좋네요. 어디 가요?\n1. First item\nno end"
+    assert sentences(text) == ["Dr. Smith paid 3.5 dollars.", "Is it far?", "Yes!", "오늘은 날씨가 좋네요.",
+                               "어디 가요?", "1. First item", "no end"]
+    assert sentences("你好。我很好！") == ["你好。", "我很好！"]
+    assert sentences(" ... \n ") == []

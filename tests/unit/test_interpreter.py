@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
+from omni.clock import RealClock
 from omni.session.context import Item
-from omni.session.interpreter import Direction, Interpreter, from_instructions, parse_languages
+from omni.session.interpreter import (
+    Direction,
+    Interpreter,
+    from_instructions,
+    kept_to_target,
+    parse_languages,
+    translate_text,
+)
+from omni.types import LLMEvent, TextDelta
+from tests.fakes.backends import ScriptedLLM
 
 KO_EN = Interpreter(("ko", "en"))
 
@@ -129,3 +141,40 @@ def test_languages_are_parsed_from_codes_or_names_and_checked() -> None:
             parse_languages(bad)
     with pytest.raises(ValueError, match="two different languages"):
         Interpreter(("en", "en"))
+
+
+async def test_a_long_text_is_translated_sentence_by_sentence_in_one_direction() -> None:
+    llm = ScriptedLLM(RealClock(), ["Hello.", "Where is it?", "OK.", "Thanks."], first_token=0, per_token=0)
+    pieces: list[str] = []
+    text = "안녕하세요. 어디예요?\n\nOK. 고마워요."
+    translation = await translate_text(llm, KO_EN, text, on_text=pieces.append)
+    assert translation == "Hello. Where is it?\n\nOK. Thanks." == "".join(pieces)
+    said = [prompt[-1].content for prompt in llm.prompts]
+    assert said[0].startswith("안녕하세요.\n") and said[1].startswith("어디예요?\n") and said[3].startswith("고마워요.")
+    assert all(note.endswith("(Translate this Korean into English.)") for note in said), "even the English 'OK.'"
+
+
+@pytest.mark.parametrize(
+    ("pieces", "direction", "copied"),
+    [
+        (["Why", " is", " the", " sky", " blue?"], Direction("en", "ko"), True),
+        (["We need three", " bottles of water."], Direction("en", "ko"), True),
+        (["하늘은", " 왜 파란가요?"], Direction("en", "ko"), False),
+        (["Professor Choi", "의 강의실은", " 204호예요."], Direction("en", "ko"), False),
+        (["204."], Direction("en", "ko"), False),  # nothing in either script: left alone
+        (["불 좀", " 꺼 주세요."], Direction("ko", "en"), True),
+        (["Please", " turn off the light."], Direction("ko", "en"), False),
+        (["Hola,", " ¿qué tal?"], Direction("es", "en"), False),  # two Latin-script languages: not checked
+    ],
+)
+async def test_a_translation_in_the_utterances_own_script_is_asked_again(
+        pieces: list[str], direction: Direction, copied: bool) -> None:
+    retried = "다시 번역했어요." if direction.target == "ko" else "Translated again."
+
+    async def stream(texts: list[str]) -> AsyncIterator[LLMEvent]:
+        for text in texts:
+            yield TextDelta(text)
+
+    events = kept_to_target(stream(pieces), direction, lambda: stream([retried]))
+    text = "".join([event.text async for event in events if isinstance(event, TextDelta)])
+    assert text == (retried if copied else "".join(pieces))

@@ -8,6 +8,7 @@ byte-identical across turns and llama.cpp reuses its KV cache for it. Tool calls
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -20,7 +21,10 @@ from omni.backends.tool_call_parser import ToolCallParser
 from omni.config import Settings
 from omni.cores import CORES
 from omni.errors import ModelNotFoundError
+from omni.text.repetition import looping
 from omni.types import ChatMessage, LLMEvent, TextDelta, Tool, Usage
+
+log = logging.getLogger(__name__)
 
 _USER_WORDS = "\x00user words\x00"
 """Stands for the next user message in a rendered prompt: the chat template puts it where the words go."""
@@ -157,6 +161,7 @@ class LlamaLLM(LLM):
         async with self._lock.hold():
             parser = ToolCallParser(frozenset(t.name for t in offered))
             completion_tokens = 0
+            written = ""
             # Closed before the lock is released: the worker thread has stopped when the next call starts.
             generating = iterate_in_thread(lambda stop: self._generate(prompt, options, stop), self.thread)
             async with closing(generating) as pieces:
@@ -164,6 +169,10 @@ class LlamaLLM(LLM):
                     completion_tokens += 1
                     text = parser.push(piece)
                     if text:
+                        written += text
+                        if looping(written):  # greedy decoding can loop to the token limit: stop after the third
+                            log.info("the model repeats itself; generation stopped: %r", written[-80:])
+                            break  # this piece starts a fourth time: not said
                         yield TextDelta(text)
             tail = parser.finish()
             if tail:

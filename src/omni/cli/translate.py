@@ -1,7 +1,8 @@
-"""``omni translate FILE | --text "…" [--to LANG]``: one translation with the interpreter's prompt, printed.
+"""``omni translate FILE | --text "…" [--to LANG]``: a translation with the interpreter's prompt, printed as it comes.
 
 A file is transcribed first (any audio file libsndfile reads); its language, or the text's, picks the direction:
-into ``--to``, or into the other language of ``--languages`` (Korean and English by default).
+into ``--to``, or into the other language of ``--languages`` (Korean and English by default). A text or a
+recording of any length goes to the model sentence by sentence (:func:`omni.session.interpreter.translate_text`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from omni.backends.registry import create
 from omni.cli.common import add_global_flags, guarded, settings_from
 from omni.cli.interpret import languages_flag
 from omni.errors import AudioInputError, ConfigError
-from omni.session.interpreter import LANGUAGES, Interpreter, translate
+from omni.session.interpreter import LANGUAGES, Interpreter, translate_text
 from omni.text.language import detect_language
 
 
@@ -59,8 +60,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"({LANGUAGES.get(direction.source or '', 'unknown language')} → {LANGUAGES[direction.target]})",
           file=sys.stderr, flush=True)
     llm = create("llm", settings.llm.backend, settings)
-    translation = asyncio.run(translate(llm, interpreter, text, language,
-                                        on_text=lambda piece: print(piece, end="", flush=True)))
+    translation = asyncio.run(translate_text(llm, interpreter, text, language,
+                                             on_text=lambda piece: print(piece, end="", flush=True)))
     print()
     if not translation:
         print("omni: the model wrote no translation", file=sys.stderr)

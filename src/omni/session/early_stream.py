@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from omni.aio import closing
 from omni.backends.base import LLM, TTS, GenerationOptions
+from omni.session.interpreter import Direction
 from omni.text.chunking import SpeakableChunker, voiced
 from omni.types import AudioChunk, ChatMessage, LLMEvent, TextDelta, Tool
 
@@ -29,10 +30,13 @@ class LLMRequest:
     messages: tuple[ChatMessage, ...]
     tools: tuple[Tool, ...]
     options: GenerationOptions
+    translation: Direction | None = None
+    """Interpreter mode: the way the newest utterance is translated (its reply must be in the target language)."""
 
     @classmethod
-    def of(cls, messages: Sequence[ChatMessage], tools: Sequence[Tool], options: GenerationOptions) -> LLMRequest:
-        return cls(tuple(messages), tuple(tools), options)
+    def of(cls, messages: Sequence[ChatMessage], tools: Sequence[Tool], options: GenerationOptions,
+           translation: Direction | None = None) -> LLMRequest:
+        return cls(tuple(messages), tuple(tools), options, translation)
 
 
 @dataclass(frozen=True)

@@ -19,21 +19,29 @@ The mode is switched on explicitly (``SessionOptions.interpreter``, ``session.in
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Callable, Sequence
+import unicodedata
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 
 from omni.aio import closing
 from omni.backends.base import LLM, GenerationOptions
 from omni.session.context import Item
+from omni.text.chunking import sentences
 from omni.text.language import detect_language
-from omni.types import ChatMessage, TextDelta
+from omni.types import ChatMessage, LLMEvent, TextDelta
+
+log = logging.getLogger(__name__)
 
 LANGUAGES: dict[str, str] = {
     "ko": "Korean", "en": "English", "ja": "Japanese", "zh": "Chinese", "es": "Spanish", "fr": "French",
     "de": "German",
 }
 """The languages the interpreter knows, by ISO 639-1 code: each has the example sentences below."""
+
+_NATIVE_NAMES = {"ko": "한국어", "en": "English", "ja": "日本語", "zh": "中文", "es": "español", "fr": "français",
+                 "de": "Deutsch"}
 
 DEFAULT_LANGUAGES = ("ko", "en")
 
@@ -125,10 +133,10 @@ class Interpreter:
                 "request, and names and numbers stay as they are.")
 
     def prompt(self, utterance: str | None, language: str | None = None,
-               previous: Exchange | None = None) -> list[ChatMessage]:
-        """The messages that translate ``utterance`` (detected as ``language``); with ``previous`` (an earlier
-        utterance and its translation) as the last example when :attr:`context` is on. Without an utterance: the
-        prompt up to where the next one goes (what the LLM can decode ahead)."""
+               previous: Exchange | None = None, direction: Direction | None = None) -> list[ChatMessage]:
+        """The messages that translate ``utterance`` (detected as ``language``, or the way ``direction`` says);
+        with ``previous`` (an earlier utterance and its translation) as the last example when :attr:`context` is
+        on. Without an utterance: the prompt up to where the next one goes (what the LLM can decode ahead)."""
         messages = [ChatMessage("system", self.system())]
         first, second = self._prompt_order
         for index, example in enumerate(_EXAMPLES):
@@ -140,7 +148,8 @@ class Interpreter:
                                                                                      previous.language))),
                          ChatMessage("assistant", previous.translation)]
         if utterance is not None:
-            messages.append(ChatMessage("user", self.note(utterance, self.direction(utterance, language))))
+            direction = direction or self.direction(utterance, language)
+            messages.append(ChatMessage("user", self.note(utterance, direction)))
         return messages
 
     @staticmethod
@@ -165,6 +174,20 @@ class Interpreter:
         newest = exchanges[-1]
         return self.prompt(newest.said, newest.language, exchanges[-2] if len(exchanges) > 1 else None)
 
+    def direction_of(self, items: Sequence[Item]) -> Direction | None:
+        """The way the newest user utterance among ``items`` goes, if there is one."""
+        said = next((item for item in reversed(items) if item.role == "user" and item.text), None)
+        return self.direction(said.text, said.language) if said is not None else None
+
+    @staticmethod
+    def insisting(messages: Sequence[ChatMessage], direction: Direction) -> list[ChatMessage]:
+        """``messages`` (a translation's prompt) with its last note asking once more for the target language: the
+        second try after the model copied the utterance back (:func:`kept_to_target`)."""
+        target = f"{LANGUAGES[direction.target]} ({_NATIVE_NAMES[direction.target]})"
+        source = f", not in {LANGUAGES[direction.source]}" if direction.source is not None else ""
+        last = messages[-1]
+        return [*messages[:-1], ChatMessage(last.role, f"{last.content}\n(Write the translation in {target}{source}.)")]
+
     @staticmethod
     def max_tokens(source_tokens: int) -> int:
         """A bound on a translation's length: a model that starts answering is cut off (Korean takes about twice
@@ -172,21 +195,118 @@ class Interpreter:
         return 3 * source_tokens + 16
 
 
+COPIED_LETTERS = 6
+"""How many letters in the utterance's own script (Hangul, kana, Han) a translation may start with before it counts
+as copied back: a translation into a Latin-script language never starts with them."""
+COPIED_LATIN_LETTERS = 16
+"""The same for Latin letters, more of them: a Korean translation may start with a name ("Professor Choi의 ...")."""
+
+
+async def kept_to_target(events: AsyncIterator[LLMEvent], direction: Direction,
+                         again: Callable[[], AsyncIterator[LLMEvent]]) -> AsyncIterator[LLMEvent]:
+    """A translation's events as they come, unless it starts in the utterance's own script (the model copied the
+    utterance back, as the 1.5B model does with about one English sentence in seven); then the events of
+    ``again()``, a second try (:meth:`Interpreter.insisting`). The first letters are held until the script shows,
+    which only a pair with a language of its own script (Korean, Japanese, Chinese) can tell."""
+    source, target = direction.source, direction.target
+    if source is None or not {source, target} & _SCRIPT_LANGUAGES:
+        async with closing(events):
+            async for event in events:
+                yield event
+        return
+    held: list[LLMEvent] | None = []
+    text = ""
+    async with closing(events):
+        async for event in events:
+            if held is None:
+                yield event
+                continue
+            held.append(event)
+            text += event.text if isinstance(event, TextDelta) else ""
+            verdict = _copied_back(text, source, target, finished=False)
+            if verdict is False:
+                for kept in held:
+                    yield kept
+                held = None
+            elif verdict:
+                break
+    if held is None:
+        return
+    if not _copied_back(text, source, target, finished=True):
+        for kept in held:
+            yield kept
+        return
+    log.info("the translation into %s came back in %s (%r); asking again", target, source, text)
+    async with closing(again()) as retried:
+        async for event in retried:
+            yield event
+
+
+def _copied_back(text: str, source: str, target: str, *, finished: bool) -> bool | None:
+    """Whether a translation that starts with ``text`` is in the source's script, not the target's; None while
+    too few letters tell."""
+    letters = [char for char in text if char.isalpha()]
+    in_target = sum(_kind(char) == _kind_of(target) for char in letters)
+    in_source = sum(_kind(char) == _kind_of(source) for char in letters)
+    if in_target >= 2 or (finished and in_source <= in_target):
+        return False
+    enough = COPIED_LATIN_LETTERS if _kind_of(source) == "latin" else COPIED_LETTERS
+    return True if finished or in_source >= enough else None
+
+
+def _kind_of(language: str) -> str:
+    return language if language in _SCRIPT_LANGUAGES else "latin"
+
+
+def _kind(char: str) -> str | None:
+    """The letter's script as :func:`_kind_of` names it: a language of its own script, or "latin"."""
+    language = detect_language(char)
+    if language in _SCRIPT_LANGUAGES:
+        return language
+    return "latin" if char.isascii() or unicodedata.name(char, "").startswith("LATIN") else None
+
+
 async def translate(llm: LLM, interpreter: Interpreter, text: str, language: str | None = None, *,
-                    on_text: Callable[[str], None] | None = None) -> str:
-    """Translate one utterance outside a session (``omni translate``, the benchmark); ``on_text`` sees each piece
-    as it streams."""
-    messages = interpreter.prompt(text, language)
+                    on_text: Callable[[str], None] | None = None, direction: Direction | None = None) -> str:
+    """Translate one utterance outside a session (the benchmark; ``omni translate`` through
+    :func:`translate_text`); ``on_text`` sees each piece as it streams."""
+    direction = direction or interpreter.direction(text, language)
+    messages = interpreter.prompt(text, language, direction=direction)
     limit = interpreter.max_tokens(llm.count_tokens(messages[-1].content))
     options = GenerationOptions(temperature=0.0, max_tokens=limit, tool_choice="none")
     pieces: list[str] = []
-    async with closing(llm.chat(messages, options=options)) as events:
+
+    def again() -> AsyncIterator[LLMEvent]:
+        return llm.chat(interpreter.insisting(messages, direction), options=options)
+
+    async with closing(kept_to_target(llm.chat(messages, options=options), direction, again)) as events:
         async for event in events:
             if isinstance(event, TextDelta):
                 pieces.append(event.text)
                 if on_text is not None:
                     on_text(event.text)
     return "".join(pieces).strip()
+
+
+async def translate_text(llm: LLM, interpreter: Interpreter, text: str, language: str | None = None, *,
+                         on_text: Callable[[str], None] | None = None) -> str:
+    """Translate a text of any length sentence by sentence, all in the direction of the whole text: the small
+    model keeps a sentence's meaning better than a page's, and a long text would outgrow the length bound.
+    Paragraphs (blank lines) are kept; ``on_text`` sees each piece, and the spaces between, as they stream."""
+    direction = interpreter.direction(text, language)
+    paragraphs = [sentences(p) for p in _PARAGRAPH_BREAK.split(text.strip())]
+    done: list[str] = []
+    for paragraph in filter(None, paragraphs):
+        for index, sentence in enumerate(paragraph):
+            if done:
+                done.append(" " if index else "\n\n")
+                if on_text is not None:
+                    on_text(done[-1])
+            done.append(await translate(llm, interpreter, sentence, language, on_text=on_text, direction=direction))
+    return "".join(done)
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
 def parse_languages(value: str | Sequence[str]) -> tuple[str, str]:

@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Literal
 
 from omni.aio import closing
@@ -46,7 +47,7 @@ from omni.events import (
 from omni.session.context import Conversation, Item, new_id
 from omni.session.early_stream import EarlyStream, LLMRequest
 from omni.session.input_audio import InputAudio
-from omni.session.interpreter import Interpreter
+from omni.session.interpreter import Interpreter, kept_to_target
 from omni.session.listen_ahead import ListenAhead, settled_words
 from omni.session.playout import AudioOutput
 from omni.session.speech import SpeechHandle
@@ -597,6 +598,10 @@ class Session:
                     await early.aclose()  # the conversation changed since: its answer would be to another prompt
                 events = self.backends.llm.chat(list(request.messages), tools=request.tools,
                                                 options=request.options)
+            if request.translation is not None:
+                events = kept_to_target(events, request.translation, partial(
+                    self.backends.llm.chat, Interpreter.insisting(request.messages, request.translation),
+                    options=request.options))
             early = None
             async with closing(events):
                 async for event in events:
@@ -726,7 +731,7 @@ class Session:
         limit = interpreter.max_tokens(self.backends.llm.count_tokens(said))
         generation = replace(generation, temperature=0.0, tool_choice="none",
                              max_tokens=min(generation.max_tokens or limit, limit))
-        return LLMRequest.of(messages, (), generation)
+        return LLMRequest.of(messages, (), generation, None if next_turn else interpreter.direction_of(items))
 
     def _user_language(self, pending: Item | None) -> str | None:
         items = [*self.conversation.items, pending] if pending is not None else self.conversation.items

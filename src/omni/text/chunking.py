@@ -93,7 +93,7 @@ class SpeakableChunker:
                 return match.end()
             if match.end() == len(self._buffer):
                 return None  # the next delta may continue this token ("3." → "3.5")
-            if self._is_real_sentence_end(match.start()):
+            if _is_real_sentence_end(self._buffer, match.start()):
                 return match.end()
         return clause
 
@@ -124,15 +124,29 @@ class SpeakableChunker:
                 return match.end()
         return None
 
-    def _is_real_sentence_end(self, index: int) -> bool:
-        before = self._buffer[:index]
-        words = before.split()
-        last = words[-1].lower() if words else ""
-        line = before.rsplit("\n", 1)[-1].strip()
-        if self._buffer[index] == "." and (last in _ABBREVIATIONS or (line == last and last.isdigit())):
-            # "Dr. Smith", "e.g. this", a list number "1. first": not the end of a sentence
-            return False
-        return not (len(last) == 1 and last.isalpha() and self._buffer[index] == ".")  # initials: "J. R."
+
+
+def sentences(text: str) -> list[str]:
+    """``text`` cut into its sentences (by the same rules as the chunker's, without the first-chunk shortcuts), each
+    stripped; a line break ends a sentence too. Markdown and whitespace are left as they are."""
+    pieces, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        if match.group(4) is not None or match.end() == len(text) or _is_real_sentence_end(text, match.start()):
+            pieces.append(text[start:match.end()])
+            start = match.end()
+    pieces.append(text[start:])
+    return [piece.strip() for piece in pieces if _speakable(piece)]
+
+
+def _is_real_sentence_end(text: str, index: int) -> bool:
+    before = text[:index]
+    words = before.split()
+    last = words[-1].lower() if words else ""
+    line = before.rsplit("\n", 1)[-1].strip()
+    if text[index] == "." and (last in _ABBREVIATIONS or (line == last and last.isdigit())):
+        # "Dr. Smith", "e.g. this", a list number "1. first": not the end of a sentence
+        return False
+    return not (len(last) == 1 and last.isalpha() and text[index] == ".")  # initials: "J. R."
 
 
 def voiced(chunk: str) -> str:

@@ -1,6 +1,6 @@
-"""``omni translate`` and ``omni interpret`` through the console script: a spoken English question and a typed Korean
-request translated on the real models, and every kind of bad input refused with a clear message before any model
-loads."""
+"""``omni translate`` and ``omni interpret`` through the console script: a spoken English question, a typed Korean
+request and a Korean text of two paragraphs translated on the real models, and every kind of bad input refused with
+a clear message before any model loads."""
 
 from __future__ import annotations
 
@@ -34,6 +34,16 @@ def test_a_typed_korean_request_is_translated_into_english() -> None:
     result = run_omni("translate", "--text", LIGHT.ko)  # Korean and English by default: into English
     assert result.returncode == 0, result.stderr
     assert not HANGUL.search(result.stdout) and judge(LIGHT, "en", result.stdout).ok, result.stdout
+
+
+@pytest.mark.models
+def test_a_text_of_several_sentences_and_paragraphs_is_translated_sentence_by_sentence() -> None:
+    result = run_omni("translate", "--text", f"{LIGHT.ko} 창문도 닫아 주세요.\n\n고마워요.")
+    assert result.returncode == 0, result.stderr
+    paragraphs = result.stdout.strip().split("\n\n")
+    assert len(paragraphs) == 2 and not HANGUL.search(result.stdout), result.stdout
+    assert judge(LIGHT, "en", paragraphs[0]).ok and "window" in paragraphs[0].lower(), result.stdout
+    assert "thank" in paragraphs[1].lower(), result.stdout
 
 
 def test_bad_input_is_refused_before_any_model_loads(tmp_path: Path) -> None:

@@ -24,7 +24,8 @@ VENV=.venv
 APT_PACKAGES=(espeak-ng libportaudio2 libsndfile1 sox tesseract-ocr tesseract-ocr-eng tesseract-ocr-script-hang)
 # The browser tests drive Debian's Chromium through Playwright (never `playwright install`, which downloads one);
 # its screenshots need a font with Korean glyphs, and the vision tests render Korean and English text.
-if [ "$WITH_TEST" -eq 1 ]; then APT_PACKAGES+=(chromium fonts-noto-cjk fonts-dejavu-core); fi
+# tuxpaint-stamps-default holds the tests' only Korean read by a person: the digits 0-9 (stamps/symbols/math).
+if [ "$WITH_TEST" -eq 1 ]; then APT_PACKAGES+=(chromium fonts-noto-cjk fonts-dejavu-core tuxpaint-stamps-default); fi
 
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'install: error: %s\n' "$*" >&2; exit 1; }

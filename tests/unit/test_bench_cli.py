@@ -31,6 +31,10 @@ def test_latency_flags_parse_and_variants_repeat() -> None:
     (["--suite", "all", "--max-sessions", "2"], "--max-sessions belongs to --suite scale, not --suite all"),
     (["--variant", "llm.model=qwen2.5-0.5b-instruct"], "llm.model cannot change within one run"),
     (["--variant", "session.speculate_after_ms=soon"], "session.speculate_after_ms: Input should be a valid integer"),
+    (["--lang", "en"], "the STT language is fixed to 'en' (--lang, stt.language or session.language), so the Korean "
+     "questions would be transcribed as if they were in it"),
+    (["--questions", "en", "--lang", "ko"], "so the English questions would be transcribed"),
+    (["--questions", "en", "--variant", "session.language=ko"], "fixed to 'ko'"),
 ])
 def test_flags_a_run_cannot_use_are_refused_before_anything_loads(
     argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -1,9 +1,10 @@
-"""The latency suite's Realtime client: when the first audible sample plays, how a turn's stages add up, and one
-turn of each kind against a server on scripted backends (energy VAD, scripted STT, LLM and TTS)."""
+"""The latency suite's Realtime client: when the first audible sample plays, how a turn's stages add up, and an
+English and a Korean spoken turn against a server on scripted backends (energy VAD, scripted STT, LLM and TTS)."""
 
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import numpy as np
@@ -74,6 +75,7 @@ def test_a_spoken_turn_is_timed_from_the_true_end_of_speech_and_its_stages_add_u
     assert list(stages.values()) == pytest.approx([0.2, 0.15, 0.45, 0.1])
     result = finish(RunResult("server", "voice", "en", "Hi there?", 1, None), events, 100.0, 2.1)
     assert result.error is None and result.latency == pytest.approx(0.9)
+    assert result.heard_language == "en"
     assert sum(result.stages.values()) == pytest.approx(result.latency)
     assert (result.transcript, result.reply) == ("Hi there.", "Hello you.")
     assert result.marks["speech_stopped"] == pytest.approx(0.2)
@@ -83,14 +85,15 @@ def test_a_spoken_turn_is_timed_from_the_true_end_of_speech_and_its_stages_add_u
     assert result.marks["reply_audio_seconds"] == pytest.approx(0.2)
 
 
-def test_a_text_turn_is_timed_from_sending_it() -> None:
+def test_a_korean_turn_records_the_language_its_transcript_is_in() -> None:
     events = events_of_a_turn()
-    result = finish(RunResult("server", "text", "ko", "안녕?", 1, None), events, 100.25, None)
-    assert result.latency == pytest.approx(0.65)
-    assert list(result.stages) == [realtime_turn.UNTIL_CREATED, realtime_turn.CREATED_TO_AUDIO,
-                                   realtime_turn.PLAYOUT]
-    assert sum(result.stages.values()) == pytest.approx(0.65)
-    assert "vad_end_of_speech" not in result.marks
+    events.transcript = "1조일은 며칠인가요"  # as whisper heard the Kokoro voice
+    result = finish(RunResult("server", "voice", "ko", "일주일은 며칠인가요?", 1, None), events, 100.0, 2.1)
+    assert (result.language, result.heard_language, result.transcript) == ("ko", "ko", "1조일은 며칠인가요")
+    assert list(result.stages) == [realtime_turn.UNTIL_STOPPED, realtime_turn.STOPPED_TO_CREATED,
+                                   realtime_turn.CREATED_TO_AUDIO, realtime_turn.PLAYOUT]
+    events.transcript = ""
+    assert finish(RunResult("server", "voice", "ko", "q", 1, None), events, 100.0, 2.1).heard_language is None
 
 
 def test_a_cancelled_silent_or_erroneous_turn_fails() -> None:
@@ -105,9 +108,24 @@ def test_a_cancelled_silent_or_erroneous_turn_fails() -> None:
     assert finish(RunResult("server", "voice", "en", "q", 1, None), events, 100.0, 2.1).error == "boom"
 
 
+def test_a_question_cut_at_a_pause_inside_it_fails() -> None:
+    events = events_of_a_turn()
+    events.on_event({"type": "input_audio_buffer.speech_started", "audio_start_ms": 300}, 98.0)
+    assert finish(RunResult("server", "voice", "ko", "q", 1, None), events, 100.0, 2.1).error is None
+    events.on_event({"type": "input_audio_buffer.speech_started", "audio_start_ms": 1900}, 100.9)  # the rest of it
+    cut = finish(RunResult("server", "voice", "ko", "q", 1, None), events, 100.0, 2.1)
+    assert cut.latency is None and cut.error == "the turn ended at a pause inside the question (speech started 2 times)"
+    early = finish(RunResult("server", "voice", "ko", "q", 1, None), events_of_a_turn(), 101.5, 2.1)
+    assert early.latency is None and early.error is not None
+    assert "the reply sounded 0.60 s before the question ended" in early.error
+
+
 def test_the_clip_goes_out_at_the_wire_rate_in_20_ms_pieces() -> None:
     clip = np.concatenate([silence(0.5).samples, speech(0.31).samples])
     wired = wire_clip("q", clip, 16000, 0.81)
+    assert wired.language == "en"
+    assert wire_clip("일주일은 며칠인가요?", clip, 16000, 0.81).language == "ko"  # by its script, unless told
+    assert wire_clip("q", clip, 16000, 0.81, language="ko").language == "ko"
     assert len(wired.messages) == 41  # 0.81 s at 24 kHz, the last piece padded
     assert all(len(base64.b64decode(m.split('"audio": "')[1][:-2])) == PIECE_SAMPLES * 2 for m in wired.messages)
 
@@ -120,24 +138,31 @@ def test_the_session_takes_the_settings_turn_detection_and_the_server_the_comman
     assert env["OMNI_LLM__MODEL"] == "/m.gguf" and env["OMNI_SERVER__HOST"] == "127.0.0.1"
     assert env["OMNI_SESSION__INSTRUCTIONS"] == settings.session.instructions
     assert "OMNI_LLM__BASE_URL" not in env  # unset stays unset
+    # the session is not told the language: the server's STT detects it, English or Korean
+    assert json.loads(update)["session"]["audio"]["input"].keys() == {"turn_detection"}
+    assert "OMNI_STT__LANGUAGE" not in env
+    pinned = realtime_turn.server_env(load_settings({"stt": {"language": "ko"}}))
+    assert pinned["OMNI_STT__LANGUAGE"] == "ko"  # unless the benchmark's own settings pin it (--lang)
 
 
-async def test_one_spoken_and_one_text_turn_against_a_server() -> None:
-    state = fake_state(["what time is it"], ["Okay.", "It is noon, more or less.", "Okay.", "Annyeong."])
+async def test_an_english_and_a_korean_spoken_turn_against_a_server() -> None:
+    state = fake_state(["what time is it", "지금 몇 시예요"],
+                       ["Okay.", "It is noon, more or less.", "Okay.", "정오쯤이에요."])
     clip = np.concatenate([silence(0.3).samples, speech(0.6).samples, silence(0.2).samples])
     async with serving(state) as url:
         turns = RealtimeTurns(url, state.settings)
-        spoken = await turns.voice(wire_clip("What time is it?", clip, 16000, 0.9), 1)
-        written = await turns.text("안녕?", "ko", 1)
-    assert spoken.error is None, spoken.error
-    assert spoken.latency is not None and spoken.latency > 0
-    assert sum(spoken.stages.values()) == pytest.approx(spoken.latency)
-    # the silence wait is in the first stage: speech_stopped cannot come before the VAD heard the pause
-    assert spoken.stages[realtime_turn.UNTIL_STOPPED] >= state.settings.vad.silence_duration_ms / 1000 - 0.1
-    assert (spoken.transcript, spoken.reply) == ("what time is it", "It is noon, more or less.")
-    assert written.error is None and written.latency is not None and written.latency > 0
-    assert sum(written.stages.values()) == pytest.approx(written.latency)
-    assert written.reply == "Annyeong."
+        english = await turns.voice(wire_clip("What time is it?", clip, 16000, 0.9, language="en"), 1)
+        korean = await turns.voice(wire_clip("지금 몇 시예요?", clip, 16000, 0.9, language="ko"), 1)
+    for spoken in (english, korean):
+        assert spoken.error is None, spoken.error
+        assert spoken.input == "voice" and spoken.latency is not None and spoken.latency > 0
+        assert sum(spoken.stages.values()) == pytest.approx(spoken.latency)
+        # the silence wait is in the first stage: speech_stopped cannot come before the VAD heard the pause
+        assert spoken.stages[realtime_turn.UNTIL_STOPPED] >= state.settings.vad.silence_duration_ms / 1000 - 0.1
+    assert (english.language, english.heard_language) == ("en", "en")
+    assert (english.transcript, english.reply) == ("what time is it", "It is noon, more or less.")
+    assert (korean.language, korean.heard_language, korean.question) == ("ko", "ko", "지금 몇 시예요?")
+    assert (korean.transcript, korean.reply) == ("지금 몇 시예요", "정오쯤이에요.")
     llm = state.backends.llm
     primes = [p for p in llm.prompts if len(p) == 1]  # type: ignore[attr-defined]
     assert len(primes) == 2 and primes[0][0].content == state.settings.session.instructions

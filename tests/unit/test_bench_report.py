@@ -13,14 +13,16 @@ from omni.bench.report import (
     compare,
     cpu_model,
     format_table,
+    heard_language,
+    misheard,
     percentile,
     pipeline_name,
     stage_shares,
     summarize,
+    title,
 )
 from omni.bench.voice_latency import (
     OTHER,
-    OTHER_TEXT,
     TurnProbe,
     build_clip,
     check_languages,
@@ -42,8 +44,9 @@ def _run(
     language: str = "en",
     question: str = "q",
     error: str | None = None,
+    heard: str | None = None,
 ) -> RunResult:
-    return RunResult(pipeline, input, language, question, 1, latency, stages or {}, error=error)
+    return RunResult(pipeline, input, language, question, 1, latency, stages or {}, heard_language=heard, error=error)
 
 
 def test_percentile_interpolates_like_numpy() -> None:
@@ -94,6 +97,40 @@ def test_compare_groups_by_input_and_gives_the_ratio_of_medians() -> None:
     assert engine is not None and engine.summary is not None and engine.summary.median == pytest.approx(1.5)
     assert voice.ratio("engine") == pytest.approx(4.0 / 1.5)
     assert text.ratio("engine") == pytest.approx(1.0)
+
+
+def test_english_and_korean_speech_are_compared_apart_and_titled_as_speech() -> None:
+    runs = [
+        _run("engine", 1.0, heard="en"), _run("engine", 1.4, language="ko", heard="ko"),
+        _run("cascade", 3.0, heard="en"), _run("cascade", 4.2, language="ko", heard="ko"),
+    ]
+    english, korean = compare(runs)
+    assert (english.input, english.language, korean.input, korean.language) == ("voice", "en", "voice", "ko")
+    assert korean.ratio("engine") == pytest.approx(3.0)
+    assert title(korean) == "Korean speech in → first audible reply (voice-to-voice, from the true end of speech)"
+    table = format_table(runs)
+    assert "English speech in" in table and "Korean speech in" in table and "text in" not in table
+    # documents of earlier versions measured Korean from text: still read and titled as what they were
+    (old,) = compare([_run("engine", 0.7, input="text", language="ko")])
+    assert title(old).startswith("Korean text in → first audible reply (text-in latency")
+
+
+def test_a_question_heard_in_another_language_is_flagged_not_hidden() -> None:
+    assert heard_language("프랑스위, 소돈은 어디인가요?") == "ko"
+    assert heard_language("What is the capital?") == "en" and heard_language("  ") is None
+    wrong = _run("engine", 1.1, language="ko", question="일주일은 며칠인가요?", heard="ja")
+    wrong.transcript = "一週間は何日ですか"
+    runs = [_run("engine", 1.0, language="ko", heard="ko"), wrong, _run("cascade", 2.0, language="ko", heard=None)]
+    assert [misheard(r) for r in runs] == [False, True, False]
+    assert not misheard(_run("engine", 1.0, input="text", language="ko", heard="en"))
+    (korean,) = compare(runs)
+    engine = korean.get("engine")
+    assert engine is not None and engine.misheard == 1
+    table = format_table(runs)
+    engine_line = next(line for line in table.splitlines() if line.startswith("  omni streaming engine  "))
+    assert "(1 heard in another language)" in engine_line
+    assert "1 run(s) were heard in another language than asked" in table
+    assert "heard as ja '一週間は何日ですか'" in table
 
 
 def test_ratio_is_missing_when_one_pipeline_has_no_successful_run() -> None:
@@ -191,7 +228,7 @@ def test_build_clip_puts_the_known_end_of_speech_after_trimmed_speech() -> None:
     speech = np.concatenate([np.zeros(30), np.full(200, 0.5), np.zeros(70)]).astype(np.float32)
     question = build_clip("hi", speech, rate, lead=0.5, tail=1.5)
     assert question.speech_end == pytest.approx(0.7)  # 0.5 s lead-in + 0.2 s of sound; Piper's own silence dropped
-    assert question.text == "hi" and question.clip.size == 500 + 200 + 1500
+    assert question.text == "hi" and question.clip.size == 500 + 200 + 1500 and question.language == "en"
     assert last_sound(question.clip) == 699
     with pytest.raises(ValueError, match="no audible"):
         build_clip("hi", np.zeros(100, dtype=np.float32), rate)
@@ -216,15 +253,14 @@ def test_probe_times_the_first_audible_sample_on_a_paced_player() -> None:
 
 def test_engine_stages_add_up_to_the_latency() -> None:
     timing = TurnTiming(endpoint=0.52, stt=0.22, llm_first_token=0.65, tts_first_audio=0.12, total=1.80)
-    stages = engine_stages(timing, 1.90, spoken=True)
+    stages = engine_stages(timing, 1.90)
     assert sum(stages.values()) == pytest.approx(1.90)
     assert stages["llm, first token to speakable chunk"] == pytest.approx(0.29)
     assert stages[OTHER] == pytest.approx(0.10)
-    text = engine_stages(TurnTiming(None, None, 0.7, 0.01, 1.2), 1.25, spoken=False)
-    assert "stt" not in text and sum(text.values()) == pytest.approx(1.25)
-    assert text[OTHER_TEXT] == pytest.approx(0.05)
     with pytest.raises(ValueError, match="endpoint or stt"):
-        engine_stages(TurnTiming(None, None, 0.7, 0.01, 1.2), 1.25, spoken=True)
+        engine_stages(TurnTiming(None, None, 0.7, 0.01, 1.2), 1.25)
+    with pytest.raises(ValueError, match="incomplete"):
+        engine_stages(TurnTiming(0.5, 0.2, None, 0.01, 1.2), 1.25)
 
 
 def test_question_sets_and_run_count_are_checked() -> None:

@@ -1,5 +1,6 @@
-"""The latency suite's chart: per kind of input, each pipeline's latencies (box, every run as a dot, the median
-marked and written) and where its time goes (the median of each stage, stacked).
+"""The latency suite's chart: per kind of input (English speech, Korean speech; Korean text in documents of earlier
+versions), each pipeline's latencies (box, every run as a dot, the median marked and written) and where its time goes
+(the median of each stage, stacked).
 
 Drawn from the results document alone, so a published JSON can be drawn again. matplotlib is optional, as for the
 scale chart (:mod:`omni.bench.scale_chart`): without it the chart is skipped with the command that installs it.
@@ -13,9 +14,9 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from omni.bench.report import LANGUAGE_NAMES
 from omni.bench.scale_chart import INSTALL
 
-LANGUAGES = {"en": "English", "ko": "Korean"}
 INPUTS = {"voice": "speech", "text": "text"}
 
 
@@ -44,6 +45,19 @@ def pipelines(document: dict[str, Any]) -> list[tuple[str, str]]:
     for run in document["runs"]:
         names.setdefault(run["pipeline"], run["pipeline"])
     return list(names.items())
+
+
+def row_title(kind: str, language: str) -> str:
+    """What a row of the chart shows: which input, timed from when."""
+    start = "the true end of speech" if kind == "voice" else "sending the text"
+    what = f"{LANGUAGE_NAMES.get(language, language)} {INPUTS.get(kind, kind)} in"
+    return f"{what} → first audible reply sample\nfrom {start} (label: median)"
+
+
+def misheard(runs: list[dict[str, Any]]) -> int:
+    """Successful spoken runs heard in another language than asked (documents before the field have none)."""
+    return sum(r["input"] == "voice" and r["latency"] is not None and r.get("heard_language") is not None
+               and r["heard_language"] != r["language"] for r in runs)
 
 
 def stage_medians(runs: list[dict[str, Any]]) -> list[tuple[str, float]]:
@@ -75,8 +89,9 @@ def draw(document: dict[str, Any], path: Path) -> None:
             runs = [r for r in document["runs"]
                     if (r["pipeline"], r["input"], r["language"]) == (key, kind, language)]
             latencies = [r["latency"] * 1000 for r in runs if r["latency"] is not None]
-            failed = len(runs) - len(latencies)
-            note = f" ({failed} failed)" if failed else ""
+            failed, wrong = len(runs) - len(latencies), misheard(runs)
+            notes = ([f"{failed} failed"] if failed else []) + ([f"{wrong} misheard"] if wrong else [])
+            note = f" ({', '.join(notes)})" if notes else ""
             if latencies:
                 spread.boxplot([latencies], positions=[y], orientation="horizontal", widths=0.5, showfliers=False,
                                medianprops={"color": "black", "linewidth": 2})
@@ -85,7 +100,7 @@ def draw(document: dict[str, Any], path: Path) -> None:
                 median = statistics.median(latencies)
                 slowest = max(slowest, *latencies)
                 spread.annotate(f"{median:.0f} ms{note}", (median, y + 0.3), ha="center", fontsize=7,
-                                color="red" if failed else "black")
+                                color="red" if notes else "black")
             elif runs:  # x in axes fractions: there is no latency to place it by
                 spread.annotate(f"all {failed} failed", (0.01, y), xycoords=spread.get_yaxis_transform(),
                                 va="center", fontsize=7, color="red")
@@ -105,9 +120,7 @@ def draw(document: dict[str, Any], path: Path) -> None:
             axis.grid(axis="x", alpha=0.3)
             axis.tick_params(axis="x", labelsize=8)
             axis.set_xlabel("ms", fontsize=8)
-        start = "the true end of speech" if kind == "voice" else "sending the text"
-        what = f"{LANGUAGES.get(language, language)} {INPUTS.get(kind, kind)} in"
-        spread.set_title(f"{what} → first audible reply sample\nfrom {start} (label: median)", fontsize=9)
+        spread.set_title(row_title(kind, language), fontsize=9)
         stacked.set_title("where the time goes: median of each stage, stacked", fontsize=9)
         stacked.tick_params(axis="y", labelleft=False)
         handles, labels = stacked.get_legend_handles_labels()

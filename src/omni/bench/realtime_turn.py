@@ -1,15 +1,15 @@
 """One measured turn against a running ``omni serve``, over the Realtime WebSocket, as a real client has it.
 
 Each turn is a fresh Realtime session (official ``openai`` SDK, ``client.realtime.connect``). A spoken question (the
-16 kHz clip of :func:`omni.bench.voice_latency.speak`, resampled to the wire's 24 kHz) is streamed as a microphone
-delivers it: 20 ms pieces, each sent when its last sample has been "spoken"; then silence, until ``response.done``
-and a short tail. A text question is a ``conversation.item.create`` and a ``response.create``, timed from sending
-them. Korean questions take that path, as they do in-process (no packaged voice speaks Korean that whisper reads).
+16 kHz clip of :func:`omni.bench.voice_latency.speak`, English or Korean, resampled to the wire's 24 kHz) is
+streamed as a microphone delivers it: 20 ms pieces, each sent when its last sample has been "spoken"; then silence,
+until ``response.done`` and a short tail. The turn is labelled with the clip's language; the session is not told
+it (the server's STT detects it, as for any client that leaves ``transcription.language`` unset).
 
-Latency runs from the true end of speech (stream start + the clip's known end of speech; for text, the moment the
-item was sent) to the moment the first audible sample plays, for a client that plays each ``output_audio.delta`` as
-soon as it has arrived and the delta before it has played (:class:`Playback`; the in-process pipelines' player does
-the same). Its stages are the gaps between the events that arrive, so they add up to it.
+Latency runs from the true end of speech (stream start + the clip's known end of speech) to the moment the first
+audible sample plays, for a client that plays each ``output_audio.delta`` as soon as it has arrived and the delta
+before it has played (:class:`Playback`; the in-process pipelines' player does the same). Its stages are the gaps
+between the events that arrive, so they add up to it.
 
 Before each turn the server's LLM is put in the state the in-process pipelines start from
 (:meth:`omni.bench.voice_latency.Bench.prepare_llm`: nothing of the last turn cached, the system prompt decoded). A
@@ -45,10 +45,11 @@ from openai.types.chat import ChatCompletionMessageParam
 from omni.audio.pcm import pcm16_to_float
 from omni.audio.resample import resample
 from omni.audio.silence import SOUND_THRESHOLD, first_sound
-from omni.bench.report import RunResult
+from omni.bench.report import RunResult, cut_question, heard_language
 from omni.bench.scale_client import PIECE_MS, SILENCE, WIRE_RATE, append_events
 from omni.bench.server_process import ServerProcess, omni_serve
 from omni.config import Settings
+from omni.text.language import detect_language
 from omni.types import Samples
 
 PIPELINE = "server"
@@ -60,7 +61,6 @@ UNRELATED: list[ChatCompletionMessageParam] = [
 
 UNTIL_STOPPED = "until speech_stopped arrives (vad, silence wait)"
 STOPPED_TO_CREATED = "speech_stopped → response.created"
-UNTIL_CREATED = "until response.created arrives"
 CREATED_TO_AUDIO = "response.created → first audio delta"
 PLAYOUT = "lead-in silence / playout"
 
@@ -73,11 +73,15 @@ class WireClip:
     messages: tuple[str, ...]
     speech_end: float
     """Seconds into the clip where its speech ends."""
+    language: str
+    """The language it is spoken in, which the turn is labelled with."""
 
 
-def wire_clip(text: str, clip: Samples, rate: int, speech_end: float) -> WireClip:
-    """``clip`` at the wire's rate, cut into 20 ms pieces (the last padded with silence) and encoded once."""
-    return WireClip(text, tuple(append_events(resample(clip, rate, WIRE_RATE))), speech_end)
+def wire_clip(text: str, clip: Samples, rate: int, speech_end: float, *, language: str | None = None) -> WireClip:
+    """``clip`` at the wire's rate, cut into 20 ms pieces (the last padded with silence) and encoded once.
+    ``language``: what ``text`` is spoken in (None: what its script says, English for Latin letters)."""
+    spoken_in = language or detect_language(text) or "en"
+    return WireClip(text, tuple(append_events(resample(clip, rate, WIRE_RATE))), speech_end, spoken_in)
 
 
 class Playback:
@@ -113,6 +117,7 @@ class Playback:
 class TurnEvents:
     """Arrival times (event-loop clock) of the server events a turn is timed by, and what they said."""
 
+    speech_starts: int = 0
     speech_stopped: float | None = None
     audio_end_ms: float | None = None
     transcribed: float | None = None
@@ -130,6 +135,8 @@ class TurnEvents:
             self.playback.add(base64.b64decode(event.get("delta", "")), at)
         elif kind in ("response.output_audio_transcript.delta", "response.output_text.delta"):
             self.reply += str(event.get("delta", ""))
+        elif kind == "input_audio_buffer.speech_started":
+            self.speech_starts += 1
         elif kind == "input_audio_buffer.speech_stopped" and self.speech_stopped is None:
             self.speech_stopped, self.audio_end_ms = at, float(event.get("audio_end_ms", math.nan))
         elif kind == "conversation.item.input_audio_transcription.completed" and self.transcribed is None:
@@ -156,19 +163,7 @@ def voice_stages(end_of_speech: float, events: TurnEvents) -> dict[str, float]:
     }
 
 
-def text_stages(sent: float, events: TurnEvents) -> dict[str, float]:
-    """A text turn's latency from sending the question, split the same way."""
-    at = events.playback
-    if events.created is None or at.first_arrival is None or at.first_sound_at is None:
-        raise ValueError("the turn is missing response.created or audible audio")
-    return {
-        UNTIL_CREATED: events.created - sent,
-        CREATED_TO_AUDIO: at.first_arrival - events.created,
-        PLAYOUT: at.first_sound_at - at.first_arrival,
-    }
-
-
-def marks(end: float, events: TurnEvents, speech_end: float | None) -> dict[str, float]:
+def marks(end: float, events: TurnEvents, speech_end: float) -> dict[str, float]:
     """Every event's arrival in seconds after the end of the input, and the length of the reply's audio, for the
     JSON (a reply done long after its audio could have been made says where to look)."""
     times = {"speech_stopped": events.speech_stopped, "transcription_completed": events.transcribed,
@@ -176,7 +171,7 @@ def marks(end: float, events: TurnEvents, speech_end: float | None) -> dict[str,
              "first_sound": events.playback.first_sound_at, "response_done": events.done}
     found = {name: at - end for name, at in times.items() if at is not None}
     found["reply_audio_seconds"] = events.playback.seconds  # not a time: how long the reply's audio is
-    if speech_end is not None and events.audio_end_ms is not None and not math.isnan(events.audio_end_ms):
+    if events.audio_end_ms is not None and not math.isnan(events.audio_end_ms):
         found["vad_end_of_speech"] = events.audio_end_ms / 1000 - speech_end  # the VAD's end vs the true one
     return found
 
@@ -226,18 +221,10 @@ class RealtimeTurns:
             model="omni", messages=UNRELATED if self.cold_prompt else primed, max_tokens=1, temperature=0.0)
 
     async def voice(self, clip: WireClip, run: int, *, image: str | None = None) -> RunResult:
-        """A spoken turn; with ``image`` (a data URL), that image is sent as a user item when the speech starts,
-        as a camera frame is (the question is then about it)."""
-        result = RunResult(PIPELINE, "voice", "en", clip.text, run, None, load_average=os.getloadavg()[0])
-        return await self._turn(result, clip, image)
-
-    async def text(self, text: str, language: str, run: int) -> RunResult:
-        result = RunResult(PIPELINE, "text", language, text, run, None, load_average=os.getloadavg()[0])
-        return await self._turn(result, None)
-
-    async def _turn(self, result: RunResult, clip: WireClip | None, image: str | None = None) -> RunResult:
+        """A spoken turn, labelled with the clip's language; with ``image`` (a data URL), that image is sent as a
+        user item when the speech starts, as a camera frame is (the question is then about it)."""
+        result = RunResult(PIPELINE, "voice", clip.language, clip.text, run, None, load_average=os.getloadavg()[0])
         events = TurnEvents()
-        loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(TURN_TIMEOUT), self.client.realtime.connect(model="omni-realtime") as link:
                 await link.send_raw(self.session_update())
@@ -247,12 +234,7 @@ class RealtimeTurns:
                 try:
                     if image is not None:
                         await link.send_raw(_image_item(image))
-                    if clip is not None:
-                        end = await _stream(link, clip.messages, clip.speech_end, events, reader)
-                    else:
-                        end = loop.time()
-                        await link.send_raw(_text_item(result.question))
-                        await link.send_raw(json.dumps({"type": "response.create"}))
+                    end = await _stream(link, clip.messages, clip.speech_end, events, reader)
                     await reader
                 finally:
                     reader.cancel()
@@ -263,12 +245,13 @@ class RealtimeTurns:
         except Exception as exc:  # a refused connection or a closed socket: this run failed, the benchmark goes on
             result.error = f"{type(exc).__name__}: {exc}"
             return result
-        return finish(result, events, end, clip.speech_end if clip is not None else None)
+        return finish(result, events, end, clip.speech_end)
 
 
-def finish(result: RunResult, events: TurnEvents, end: float, speech_end: float | None) -> RunResult:
-    """``result`` filled from the turn's events; ``end`` is the end of the input on the event-loop clock."""
+def finish(result: RunResult, events: TurnEvents, end: float, speech_end: float) -> RunResult:
+    """``result`` filled from the turn's events; ``end`` is the end of the speech on the event-loop clock."""
     result.transcript, result.reply = events.transcript, events.reply.strip()
+    result.heard_language = heard_language(events.transcript)
     result.marks = marks(end, events, speech_end)
     if events.errors:
         result.error = "; ".join(events.errors)
@@ -276,12 +259,15 @@ def finish(result: RunResult, events: TurnEvents, end: float, speech_end: float 
         result.error = f"the reply ended {events.status}"
     else:
         try:
-            stages = voice_stages(end, events) if result.input == "voice" else text_stages(end, events)
+            stages = voice_stages(end, events)
         except ValueError as exc:
             result.error = str(exc)
             return result
         assert events.playback.first_sound_at is not None
-        result.latency, result.stages = events.playback.first_sound_at - end, stages
+        latency = events.playback.first_sound_at - end
+        result.error = cut_question(events.speech_starts, latency)
+        if result.error is None:
+            result.latency, result.stages = latency, stages
     return result
 
 
@@ -317,9 +303,3 @@ async def _stream(
 def _image_item(data_url: str) -> str:
     return json.dumps({"type": "conversation.item.create", "item": {
         "type": "message", "role": "user", "content": [{"type": "input_image", "image_url": data_url}]}})
-
-
-def _text_item(text: str) -> str:
-    return json.dumps({"type": "conversation.item.create", "item": {
-        "type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}})
-

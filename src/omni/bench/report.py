@@ -1,6 +1,10 @@
 """Benchmark runs as plain data, and the pure arithmetic over them: median, p90, stage shares, the printed table,
 and where sound begins and ends in a clip (the points latency is measured between).
 
+Runs are grouped by their input and language: English speech, Korean speech (and, in results documents of earlier
+versions, Korean text). A spoken run also records the language the STT heard it in, so a question heard in another
+language (a broken transcription, not a slow one) shows in the table.
+
 A run belongs to a pipeline, named by a short key: ``server`` (``omni serve`` over the Realtime WebSocket),
 ``engine`` (the streaming session in-process), ``engine [KEY=VALUE,…]`` (the same engine with other settings, for a
 before/after in one run) and ``cascade`` (the naive baseline every streaming pipeline is compared with).
@@ -18,10 +22,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from omni import __version__
+from omni.text.language import detect_language
 
 Pipeline = str
 """A pipeline's key: one of :data:`PIPELINE_NAMES`, or a variant's ``engine [KEY=VALUE,…]``."""
 InputKind = Literal["voice", "text"]
+"""``voice``: a spoken question, timed from the true end of speech. ``text``: a typed one, timed from sending it
+(earlier versions measured Korean so; today every question is spoken)."""
+LANGUAGE_NAMES = {"en": "English", "ko": "Korean"}
 
 BASELINE = "cascade"
 PIPELINE_NAMES: dict[str, str] = {
@@ -53,6 +61,9 @@ class RunResult:
     stages: dict[str, float] = field(default_factory=dict)
     """Where the latency went, in seconds, in pipeline order; the values add up to ``latency``."""
     transcript: str = ""
+    heard_language: str | None = None
+    """The language of ``transcript`` by its script (Hangul is Korean; :func:`heard_language`); None when nothing
+    was transcribed."""
     reply: str = ""
     load_average: float | None = None
     """The 1-minute load average when the turn started: other work on the machine skews the numbers."""
@@ -88,11 +99,13 @@ class PipelineResult:
     summary: Summary | None
     stages: tuple[StageShare, ...]
     failed: int = 0
+    misheard: int = 0
+    """Runs that succeeded with the question heard in another language than it was asked in."""
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """Every pipeline on one kind of input (English speech, Korean text), in the order they ran."""
+    """Every pipeline on one kind of input (English speech, Korean speech), in the order they ran."""
 
     input: InputKind
     language: str
@@ -114,6 +127,28 @@ class Comparison:
     def ratios(self) -> dict[Pipeline, float | None]:
         """The cascade's median over each streaming pipeline's."""
         return {p.pipeline: self.ratio(p.pipeline) for p in self.pipelines if p.pipeline != BASELINE}
+
+
+def heard_language(transcript: str) -> str | None:
+    """The language a transcript is written in, by its script; None for an empty one."""
+    return detect_language(transcript) if transcript.strip() else None
+
+
+def misheard(run: RunResult) -> bool:
+    """A spoken run whose transcript is in another language than the question."""
+    return run.input == "voice" and run.heard_language is not None and run.heard_language != run.language
+
+
+def cut_question(speech_starts: int, latency: float | None) -> str | None:
+    """Why a spoken turn did not measure the whole question, or None: the VAD heard its speech start again after
+    the turn had ended (the endpointer took a pause inside the question for its end), or the reply sounded before
+    the question was over. Such a turn is a failure, not a fast turn."""
+    early = latency is not None and latency < 0
+    if speech_starts <= 1 and not early:
+        return None
+    how = [f"speech started {speech_starts} times"] if speech_starts > 1 else []
+    how += [f"the reply sounded {-latency:.2f} s before the question ended"] if early and latency is not None else []
+    return f"the turn ended at a pause inside the question ({', '.join(how)})"
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -171,13 +206,14 @@ def compare(runs: Sequence[RunResult], pipelines: Sequence[Pipeline] = ()) -> li
                 summary=summarize([r.latency for r in mine if r.latency is not None]),
                 stages=stage_shares(mine),
                 failed=sum(r.latency is None for r in mine),
+                misheard=sum(r.latency is not None and misheard(r) for r in mine),
             ))
         comparisons.append(Comparison(kind, language, tuple(results)))
     return comparisons
 
 
 def title(comparison: Comparison) -> str:
-    language = {"en": "English", "ko": "Korean"}.get(comparison.language, comparison.language)
+    language = LANGUAGE_NAMES.get(comparison.language, comparison.language)
     if comparison.input == "voice":
         return f"{language} speech in → first audible reply (voice-to-voice, from the true end of speech)"
     return f"{language} text in → first audible reply (text-in latency, no speech recognition involved)"
@@ -194,7 +230,9 @@ def format_table(runs: Sequence[RunResult], pipelines: Sequence[Pipeline] = ()) 
         lines += [title(comparison), f"  {'':<{width}}{'runs':>6}{'median':>10}{'p90':>10}{'min':>10}{'max':>10}"]
         for result in comparison.pipelines:
             name, summary = pipeline_name(result.pipeline), result.summary
-            note = f"  ({result.failed} failed)" if result.failed else ""
+            notes = [f"{result.failed} failed"] if result.failed else []
+            notes += [f"{result.misheard} heard in another language"] if result.misheard else []
+            note = f"  ({', '.join(notes)})" if notes else ""
             if summary is None:
                 lines.append(f"  {name:<{width}}{0:>6}{'-':>10}{'-':>10}{'-':>10}{'-':>10}{note}")
             else:
@@ -213,6 +251,12 @@ def format_table(runs: Sequence[RunResult], pipelines: Sequence[Pipeline] = ()) 
     if failed:
         lines.append(f"{len(failed)} run(s) failed and are left out:")
         lines += [f"  {r.pipeline} {r.language} {r.question!r} run {r.run}: {r.error}" for r in failed]
+    wrong = [r for r in runs if r.latency is not None and misheard(r)]
+    if wrong:
+        lines.append(f"{len(wrong)} run(s) were heard in another language than asked (counted, but the reply answers "
+                     "a broken transcription):")
+        lines += [f"  {r.pipeline} {r.language} {r.question!r} run {r.run}: heard as {r.heard_language} "
+                  f"{r.transcript!r}" for r in wrong]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -1,18 +1,30 @@
 """Voice-to-voice latency: ``omni serve`` over the Realtime WebSocket and the streaming session engine in-process,
 against the naive cascade, on the same models.
 
-English questions are spoken by the TTS voice at bench time and streamed into a fresh :class:`Session` the way a
-microphone delivers them (20 ms pieces on the real clock, each handed over when its last sample has been "spoken").
-The latency of a turn runs from the true end of speech in the clip (known, because the clip was built around it) to
-the first audible sample the paced output plays. The cascade gets the same clip and is timed from the same point.
-The server pipeline streams the same clip into a real ``omni serve`` process, as a client would
-(:mod:`omni.bench.realtime_turn`); variants (:mod:`omni.bench.variants`) run the in-process engine with other
-settings on the same loaded backends. The pipelines take turns on every question, so a slower stretch of the
-machine falls on all of them.
+Every question is spoken at bench time by Omni's own voices, with their random variation off: English by the Piper
+voice, Korean by the Kokoro voice (``tts.backend`` ``auto`` routes each language to its voice). Both are synthetic
+speech, not people: the numbers say how fast a turn goes, and the transcripts in the results say what the STT made
+of that speech (whisper base writes Piper's English questions word for word, and the Kokoro voice's Korean ones with
+a syllable or two wrong). A voice that whisper cannot read is refused, not measured: Korean from espeak-ng (``auto``
+falls back to it without the Kokoro model) comes out as Thai.
 
-Korean is measured from text, not speech: whisper cannot read espeak-ng's Korean, and no natural Korean voice is
-packaged, so a Korean speech-in number would measure a broken transcription. The Korean figure is the time from a
-text message to the first audible reply sample, labelled as such.
+Each clip is streamed into a fresh :class:`Session` the way a microphone delivers it (20 ms pieces on the real
+clock, each handed over when its last sample has been "spoken"). The session is not told the question's language:
+the STT detects it, as it does for a user (a language pinned by ``stt.language`` or ``session.language`` that is
+not the question's is refused, see :func:`check_language_setting`). The latency of a turn runs from the true end of
+speech in the clip (known, because the clip was built around it) to the first audible sample the paced output
+plays. The cascade gets the same clip and is timed from the same point. The server pipeline streams the same clip
+into a real ``omni serve`` process, as a client would (:mod:`omni.bench.realtime_turn`); variants
+(:mod:`omni.bench.variants`) run the in-process engine with other settings on the same loaded backends. The
+pipelines take turns on every question, so a slower stretch of the machine falls on all of them. Each run records
+the question's language and, from the script of what the STT wrote, the language it was heard in; a turn heard in
+another language is flagged in the table. A question the endpointer cut at a pause inside it (its speech started
+twice, or the reply sounded before it ended) is a failed run, not a fast one. On a Korean turn the session adds its
+reminder to answer in Korean to the prompt (the engine and the server alike); the cascade sends the transcript alone,
+as a first voice assistant does, so its prompt is a few tokens shorter.
+
+Earlier versions measured Korean from text, while no packaged voice spoke Korean that whisper could read; the results
+documents of those runs hold ``text`` runs, which :mod:`omni.bench.report` and the chart still read.
 
 Every pipeline starts every measured turn from the same LLM state. First an unrelated prompt runs, so the prompt
 cache never holds the previous run's question (llama.cpp would skip work already done); then, as ``omni voice``,
@@ -25,10 +37,9 @@ from __future__ import annotations
 import datetime
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import asdict, dataclass
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -36,20 +47,32 @@ import numpy as np
 from omni.audio.pacing import STEP_SECONDS, feed_in_real_time
 from omni.audio.resample import resample
 from omni.audio.silence import first_sound, last_sound
-from omni.backends.base import LLM, TTS, GenerationOptions
+from omni.backends.base import TTS, GenerationOptions
+from omni.backends.espeak_tts import EspeakTTS
+from omni.backends.language_tts import LanguageTTS
 from omni.bench import cascade
-from omni.bench.realtime_turn import RealtimeTurns, wire_clip
-from omni.bench.report import RunResult, compare, machine, pipeline_name
+from omni.bench.realtime_turn import RealtimeTurns, WireClip, wire_clip
+from omni.bench.report import (
+    LANGUAGE_NAMES,
+    RunResult,
+    compare,
+    cut_question,
+    heard_language,
+    machine,
+    misheard,
+    pipeline_name,
+)
 from omni.bench.variants import Variant
-from omni.clock import RealClock
+from omni.clock import Clock, RealClock
 from omni.config import Settings
 from omni.errors import BackendError, ConfigError, OmniError
-from omni.events import ReplyAudio, ReplyDone, SessionEvent, StageError, TranscriptionDone
+from omni.events import ReplyAudio, ReplyDone, SessionEvent, SpeechStarted, StageError, TranscriptionDone
 from omni.session.build import session_options
 from omni.session.playout import PacedOutput
 from omni.session.session import Backends, Session, SessionOptions
 from omni.session.timing import TimingObserver, TurnTiming
-from omni.types import AudioChunk, ChatMessage, LLMEvent, Samples, Tool
+from omni.text.language import detect_language
+from omni.types import AudioChunk, ChatMessage, Samples
 
 QUESTIONS: dict[str, tuple[str, ...]] = {
     "en": (
@@ -60,9 +83,12 @@ QUESTIONS: dict[str, tuple[str, ...]] = {
     "ko": (
         "프랑스의 수도는 어디인가요?",
         "일주일은 며칠인가요?",
-        "잠을 잘 자기 위한 팁을 하나 알려 주세요.",
+        "숙면을 위한 팁을 하나 알려 주세요.",
     ),
 }
+"""The Korean questions say what the English ones do. The third was "잠을 잘 자기 위한 팁을 하나 알려 주세요." while
+Korean was typed; the Kokoro voice pauses half a second inside "잠을 잘", longer than the silence wait, so the turn
+ended there and the question was measured in two halves. "숙면을 위한" (for sound sleep) is said in one breath."""
 INPUT_RATE = 16000
 OUTPUT_RATE = 24000
 LEAD_SECONDS = 0.5
@@ -74,7 +100,6 @@ LLM_FIRST_TOKEN = "llm first token"
 LLM_FIRST_CHUNK = "llm, first token to speakable chunk"
 TTS_FIRST_AUDIO = "tts first audio"
 OTHER = "other (vad vs true end, lead-in silence)"
-OTHER_TEXT = "other (lead-in silence)"
 
 Progress = Callable[[str], None]
 
@@ -86,12 +111,16 @@ class SpokenQuestion:
     """16 kHz: lead-in silence, the speech, trailing silence."""
     speech_end: float
     """Seconds into the clip where the speech ends (its last audible sample)."""
+    language: str
+    """The language it is spoken in: what the turn is labelled with, never told to the session."""
 
 
 def build_clip(
-    text: str, speech: Samples, rate: int, *, lead: float = LEAD_SECONDS, tail: float = TAIL_SECONDS
+    text: str, speech: Samples, rate: int, *, language: str | None = None, lead: float = LEAD_SECONDS,
+    tail: float = TAIL_SECONDS,
 ) -> SpokenQuestion:
-    """Trim ``speech`` to its audible part and put silence around it; the end of speech is then known exactly."""
+    """Trim ``speech`` to its audible part and put silence around it; the end of speech is then known exactly.
+    ``language``: what ``text`` is in (None: what its script says, English for Latin letters)."""
     start, end = first_sound(speech), last_sound(speech)
     if start is None or end is None:
         raise ValueError("the spoken question has no audible sample")
@@ -99,18 +128,53 @@ def build_clip(
     before = np.zeros(round(lead * rate), dtype=np.float32)
     after = np.zeros(round(tail * rate), dtype=np.float32)
     clip = np.concatenate([before, voiced, after]).astype(np.float32)
-    return SpokenQuestion(text, clip, (before.size + voiced.size) / rate)
+    spoken_in = language or detect_language(text) or "en"
+    return SpokenQuestion(text, clip, (before.size + voiced.size) / rate, spoken_in)
 
 
 def question_voice(settings: Settings, backend: str | None = None) -> TTS:
     """The configured voice (or ``backend``) without its random variation: the benchmarks' spoken questions are the
     same audio in every run (with it, one rendering in a few was misheard, and a run's numbers could not be
-    repeated)."""
+    repeated). With ``auto``, Piper speaks English and Kokoro Korean."""
     from omni.backends.registry import create
 
     steady = settings.model_copy(update={"tts": settings.tts.model_copy(update={"variation": False})})
     voice: TTS = create("tts", backend or settings.tts.backend, steady)
     return voice
+
+
+def speaker(voice: TTS, language: str) -> TTS:
+    """The voice that speaks ``language``: a per-language router's route for it, else ``voice`` itself."""
+    return voice.route("", language) if isinstance(voice, LanguageTTS) else voice
+
+
+def check_question_voice(voice: TTS, languages: Sequence[str]) -> None:
+    """Refuse Korean questions spoken by espeak-ng: whisper cannot read its Korean (it hears Thai), so the turn would
+    measure a broken transcription. ``auto`` falls back to espeak-ng when the Kokoro model is missing."""
+    if "ko" in languages and isinstance(speaker(voice, "ko"), EspeakTTS):
+        raise ConfigError(
+            "the Korean questions would be spoken by espeak-ng, whose Korean whisper cannot read (it hears Thai): "
+            "install Omni's Korean voice (`omni models --install kokoro-82m`, or `make install`), or measure the "
+            "English questions only with --questions en")
+
+
+def check_language_setting(languages: Sequence[str], settings: Sequence[Settings]) -> None:
+    """Refuse an STT language pinned (``stt.language``/``--lang`` or ``session.language``) to something other than
+    a question's language: those questions would be transcribed as if spoken in the pinned one. Unpinned, the STT
+    detects each question's language, as it does for a user."""
+    for each in settings:
+        pinned = session_options(each).language
+        if not pinned:
+            continue
+        code = pinned.strip().lower().replace("_", "-").split("-")[0]
+        others = [language for language in languages if language != code]
+        if others:
+            names = " and ".join(LANGUAGE_NAMES.get(language, language) for language in others)
+            only = f", or measure those questions alone with --questions {code}" if code in QUESTIONS else ""
+            raise ConfigError(
+                f"the STT language is fixed to {pinned!r} (--lang, stt.language or session.language), so the {names} "
+                f"questions would be transcribed as if they were in it: leave it unset, and the STT detects each "
+                f"question's language as it does for a user{only}")
 
 
 async def utterance(tts: TTS, text: str, language: str, rate: int) -> Samples:
@@ -125,27 +189,39 @@ async def utterance(tts: TTS, text: str, language: str, rate: int) -> Samples:
 
 
 async def speak(tts: TTS, text: str, language: str) -> SpokenQuestion:
-    """The question spoken by the configured voice, as a 16 kHz clip."""
+    """The question spoken by the configured voice in ``language``, as a 16 kHz clip."""
     speech = await utterance(tts, text, language, INPUT_RATE)
     try:
-        return build_clip(text, speech, INPUT_RATE)
+        return build_clip(text, speech, INPUT_RATE, language=language)
     except ValueError as exc:
         raise BackendError("tts", f"the TTS produced no audible speech for the question {text!r}") from exc
+
+
+def wire_question(question: SpokenQuestion) -> WireClip:
+    """The question as the server pipeline streams it."""
+    return wire_clip(question.text, question.clip, INPUT_RATE, question.speech_end, language=question.language)
 
 
 class TurnProbe:
     """Session observer: when the first audible reply sample plays, and what was heard, said and broken.
 
     The output plays each chunk when the previous one ends, or at once if the player is idle (as
-    :class:`PacedOutput` does); the first audible sample plays that far into its chunk.
+    :class:`PacedOutput` does); the first audible sample plays that far into its chunk. One question is one stretch
+    of speech; a question the endpointer cut at a pause inside it starts speech twice, and is heard in parts.
     """
 
     def __init__(self) -> None:
         self.first_sound_at: float | None = None
-        self.transcript = ""
+        self.heard: list[str] = []
+        self.speech_starts = 0
         self.reply = ""
         self.errors: list[str] = []
         self._cursor = float("-inf")
+
+    @property
+    def transcript(self) -> str:
+        """What the STT heard; the parts of a question cut into turns, joined by ``|``."""
+        return " | ".join(part for part in self.heard if part)
 
     def __call__(self, event: SessionEvent) -> None:
         if isinstance(event, ReplyAudio):
@@ -155,37 +231,16 @@ class TurnProbe:
             if onset is not None:
                 self.first_sound_at = start + onset / event.chunk.sample_rate
         elif isinstance(event, TranscriptionDone):
-            self.transcript = event.transcript.text.strip()
-        elif isinstance(event, ReplyDone):
+            self.heard.append(event.transcript.text.strip())
+        elif isinstance(event, SpeechStarted):
+            self.speech_starts += 1
+        elif isinstance(event, ReplyDone) and not self.reply:  # a cut question's first reply, as it was timed
             self.reply = event.text.strip()
         elif isinstance(event, StageError):
             self.errors.append(f"{event.stage}: {event.message}")
 
 
-class PromptRecorder(LLM):
-    """Passes everything to ``inner`` and keeps the last prompt, so the cascade can send the engine's exact prompt."""
-
-    def __init__(self, inner: LLM) -> None:
-        self.inner = inner
-        self.caches_prompts = inner.caches_prompts
-        self.last: list[ChatMessage] = []
-
-    def _chat(
-        self, messages: Sequence[ChatMessage], tools: Sequence[Tool], options: GenerationOptions
-    ) -> AsyncIterator[LLMEvent]:
-        self.last = list(messages)
-        return self.inner.chat(messages, tools=tools, options=options)
-
-    async def prefill(
-        self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = (), *, user_words: str = ""
-    ) -> None:
-        await self.inner.prefill(messages, tools, user_words=user_words)
-
-    def count_tokens(self, text: str) -> int:
-        return self.inner.count_tokens(text)
-
-
-def engine_stages(timing: TurnTiming, latency: float, *, spoken: bool) -> dict[str, float]:
+def engine_stages(timing: TurnTiming, latency: float) -> dict[str, float]:
     """Split an engine turn's latency into stages that add up to it.
 
     The observer's stages leave out the LLM's wait from its first token to the first speakable chunk (a clause
@@ -194,32 +249,30 @@ def engine_stages(timing: TurnTiming, latency: float, *, spoken: bool) -> dict[s
     """
     if timing.total is None or timing.llm_first_token is None or timing.tts_first_audio is None:
         raise ValueError(f"incomplete turn timing: {timing}")
-    stages: dict[str, float] = {}
-    if spoken:
-        if timing.endpoint is None or timing.stt is None:
-            raise ValueError(f"a spoken turn without endpoint or stt timing: {timing}")
-        stages[ENDPOINT] = timing.endpoint
-        stages[STT] = timing.stt
-    stages[LLM_FIRST_TOKEN] = timing.llm_first_token
+    if timing.endpoint is None or timing.stt is None:
+        raise ValueError(f"a spoken turn without endpoint or stt timing: {timing}")
+    stages = {ENDPOINT: timing.endpoint, STT: timing.stt, LLM_FIRST_TOKEN: timing.llm_first_token}
     stages[LLM_FIRST_CHUNK] = timing.total - sum(stages.values()) - timing.tts_first_audio
     stages[TTS_FIRST_AUDIO] = timing.tts_first_audio
-    stages[OTHER if spoken else OTHER_TEXT] = latency - timing.total
+    stages[OTHER] = latency - timing.total
     return stages
 
 
 class Bench:
-    """The loaded backends and the options every turn shares; one method per kind of measured turn."""
+    """The loaded backends and the options every turn shares; one method per pipeline's spoken turn."""
 
-    def __init__(self, backends: Backends, settings: Settings, *, cold_prompt: bool = False) -> None:
+    def __init__(
+        self, backends: Backends, settings: Settings, *, cold_prompt: bool = False, clock: Clock | None = None
+    ) -> None:
         if backends.tts is None or backends.stt is None or backends.vad is None:
             raise ConfigError("the voice latency benchmark needs VAD, STT and TTS backends")
-        self.llm = PromptRecorder(backends.llm)
+        self.llm = backends.llm
         self.backends = Backends(llm=self.llm, vad=backends.vad, stt=backends.stt, tts=backends.tts)
         self.settings = settings
         self.options: SessionOptions = session_options(settings)
         self.silence_wait = settings.vad.silence_duration_ms / 1000
         self.cold_prompt = cold_prompt
-        self.clock = RealClock()
+        self.clock: Clock = clock or RealClock()
 
     async def prepare_llm(self, session: Session | None = None) -> None:
         """Before a turn: an unrelated prompt, so no turn reuses the previous turn's work; then the prefill.
@@ -228,7 +281,7 @@ class Bench:
         """
         unrelated = [ChatMessage("system", "Benchmark pause."), ChatMessage("user", "Say OK.")]
         one_token = GenerationOptions(temperature=0.0, max_tokens=1)
-        async with aclosing(self.llm.inner.chat(unrelated, options=one_token)) as events:
+        async with aclosing(self.llm.chat(unrelated, options=one_token)) as events:
             async for _ in events:
                 pass
         if self.cold_prompt:
@@ -248,7 +301,8 @@ class Bench:
     async def engine_voice(self, question: SpokenQuestion, run: int, variant: Variant | None = None) -> RunResult:
         """One spoken turn through the engine; with ``variant``, on that variant's settings."""
         pipeline = "engine" if variant is None else variant.name
-        result = RunResult(pipeline, "voice", "en", question.text, run, None, load_average=os.getloadavg()[0])
+        result = RunResult(pipeline, "voice", question.language, question.text, run, None,
+                           load_average=os.getloadavg()[0])
         probe = TurnProbe()
         timing = TimingObserver()
         session = await self._session(probe, timing, variant)
@@ -258,33 +312,17 @@ class Bench:
             await session.idle()
         finally:
             await session.aclose()
-        return _finish(result, probe, timing, start + question.speech_end, spoken=True)
-
-    async def engine_text(
-        self, text: str, language: str, run: int, variant: Variant | None = None
-    ) -> tuple[RunResult, list[ChatMessage]]:
-        pipeline = "engine" if variant is None else variant.name
-        result = RunResult(pipeline, "text", language, text, run, None, load_average=os.getloadavg()[0])
-        probe = TurnProbe()
-        timing = TimingObserver()
-        session = await self._session(probe, timing, variant)
-        start = self.clock.now()
-        try:
-            session.add_user_text(text)
-            await session.create_reply()
-            await session.idle()
-        finally:
-            await session.aclose()
-        return _finish(result, probe, timing, start, spoken=False), self.llm.last
+        return _finish(result, probe, timing, start + question.speech_end)
 
     async def cascade_voice(self, question: SpokenQuestion, run: int) -> RunResult:
         await self.prepare_llm()
-        result = RunResult("cascade", "voice", "en", question.text, run, None, load_average=os.getloadavg()[0])
+        result = RunResult("cascade", "voice", question.language, question.text, run, None,
+                           load_average=os.getloadavg()[0])
         # What a recorder stopped by an endpointer holds: the clip up to the silence wait after the speech.
         recording = question.clip[: round((question.speech_end + self.silence_wait) * INPUT_RATE)]
         try:
             turn = await cascade.speech_turn(
-                self.backends.stt, self.llm.inner, self.backends.tts, recording,
+                self.backends.stt, self.llm, self.backends.tts, recording,
                 instructions=self.options.instructions, generation=self.options.generation,
                 language=self.options.language, silence_wait=self.silence_wait,
             )
@@ -293,30 +331,23 @@ class Bench:
             return result
         result.latency, result.stages = turn.latency, turn.stages
         result.transcript, result.reply = turn.transcript, turn.reply
-        return result
-
-    async def cascade_text(self, text: str, language: str, prompt: list[ChatMessage], run: int) -> RunResult:
-        await self.prepare_llm()
-        result = RunResult("cascade", "text", language, text, run, None, load_average=os.getloadavg()[0])
-        try:
-            turn = await cascade.text_turn(self.llm.inner, self.backends.tts, prompt, self.options.generation)
-        except OmniError as exc:
-            result.error = str(exc)
-            return result
-        result.latency, result.stages, result.reply = turn.latency, turn.stages, turn.reply
+        result.heard_language = heard_language(turn.transcript)
         return result
 
 
-def _finish(result: RunResult, probe: TurnProbe, timing: TimingObserver, start: float, *, spoken: bool) -> RunResult:
+def _finish(result: RunResult, probe: TurnProbe, timing: TimingObserver, start: float) -> RunResult:
     result.transcript, result.reply = probe.transcript, probe.reply
+    result.heard_language = heard_language(probe.transcript)
     if probe.errors:
         result.error = "; ".join(probe.errors)
     elif probe.first_sound_at is None or not timing.turns:
         result.error = "no audible reply" + ("" if probe.transcript else " (nothing was transcribed)")
+    elif (cut := cut_question(probe.speech_starts, probe.first_sound_at - start)) is not None:
+        result.error = cut
     else:
         latency = probe.first_sound_at - start
         try:
-            result.stages = engine_stages(timing.turns[0], latency, spoken=spoken)
+            result.stages = engine_stages(timing.turns[0], latency)
             result.latency = latency
         except ValueError as exc:
             result.error = str(exc)
@@ -333,18 +364,22 @@ async def run(
     cold_prompt: bool = False,
     server_url: str | None = None,
     variants: Sequence[Variant] = (),
+    voice: TTS | None = None,
+    clock: Clock | None = None,
 ) -> list[RunResult]:
-    """Every question ``runs`` times through every pipeline, taking turns in the order of :func:`pipelines`; one
-    warm-up turn each first. ``server_url``: the ``omni serve`` of the server pipeline (None: no server pipeline)."""
-    bench = Bench(backends, settings, cold_prompt=cold_prompt)
+    """Every question of ``languages`` ``runs`` times through every pipeline, taking turns in the order of
+    :func:`pipelines`; first one warm-up turn per language through each (not counted: the first Korean reply also
+    wakes the Kokoro voice). ``server_url``: the ``omni serve`` of the server pipeline (None: no server pipeline).
+    ``voice`` speaks the questions (default :func:`question_voice`)."""
+    check_language_setting(languages, [settings, *(v.settings for v in variants)])
+    voice = voice or question_voice(settings)
+    check_question_voice(voice, languages)
+    bench = Bench(backends, settings, cold_prompt=cold_prompt, clock=clock)
     server = None if server_url is None else RealtimeTurns(server_url, settings, cold_prompt=cold_prompt)
-    assert backends.tts is not None
-    steady = question_voice(settings)
-    spoken = [await speak(steady, q, "en") for q in QUESTIONS["en"]] if "en" in languages else []
-    wired = [wire_clip(q.text, q.clip, INPUT_RATE, q.speech_end) for q in spoken]
-    korean = QUESTIONS["ko"] if "ko" in languages else ()
+    spoken = [await speak(voice, text, language) for language in languages for text in QUESTIONS[language]]
+    wired = [wire_question(question) for question in spoken]
 
-    async def voice(index: int, number: int) -> list[RunResult]:
+    async def turn(index: int, number: int) -> list[RunResult]:
         question, done = spoken[index], []
         if server is not None:
             done.append(await server.voice(wired[index], number))
@@ -353,22 +388,13 @@ async def run(
         done.append(await bench.cascade_voice(question, number))
         return done
 
-    async def text(text: str, number: int) -> list[RunResult]:
-        done = [await server.text(text, "ko", number)] if server is not None else []
-        engine, prompt = await bench.engine_text(text, "ko", number)
-        done.append(engine)
-        done += [(await bench.engine_text(text, "ko", number, variant))[0] for variant in variants]
-        if engine.error is None:  # the cascade sends the engine's exact prompt
-            done.append(await bench.cascade_text(text, "ko", prompt, number))
-        return done
-
-    progress("warming up (one turn through each pipeline, not counted)")
-    await (voice(0, 0) if spoken else text(korean[0], 0))
+    progress("warming up (one turn per language through each pipeline, not counted)")
+    for language in languages:
+        await turn(next(i for i, question in enumerate(spoken) if question.language == language), 0)
     results: list[RunResult] = []
     for number in range(1, runs + 1):
-        jobs = [partial(voice, i, number) for i in range(len(spoken))] + [partial(text, t, number) for t in korean]
-        for job in jobs:
-            for result in await job():
+        for index in range(len(spoken)):
+            for result in await turn(index, number):
                 results.append(result)
                 progress(_line(result, runs))
     return results
@@ -382,18 +408,27 @@ def pipelines(*, server: bool, variants: Sequence[Variant] = ()) -> list[str]:
 def _line(result: RunResult, runs: int) -> str:
     outcome = f"{result.latency * 1000:.0f} ms" if result.latency is not None else f"FAILED: {result.error}"
     heard = f" heard {result.transcript!r}" if result.transcript else ""
+    if misheard(result):
+        heard += f" (as {result.heard_language}, not {result.language})"
     return (f"[{result.run}/{runs}] {result.pipeline:<8} {result.language} {result.question!r}: {outcome};"
             f"{heard} reply {result.reply!r}")
 
 
+def question_voices(voice: TTS, languages: Sequence[str]) -> dict[str, str]:
+    """Which voice speaks each language's questions, for the results."""
+    return {language: _describe(speaker(voice, language)) for language in languages}
+
+
 def machine_info(settings: Settings, backends: Backends) -> dict[str, Any]:
+    tts = settings.tts
+    korean = f"; Korean {tts.korean_voice} ({tts.korean_style})" if tts.backend == "auto" else ""
     return {
         **machine(),
         "models": {
             "vad": settings.vad.backend,
             "stt": f"{settings.stt.backend}: {settings.stt.model}",
             "llm": f"{settings.llm.backend}: {settings.llm.model}",
-            "tts": f"{settings.tts.backend}: {settings.tts.voice}",
+            "tts": f"{tts.backend}: {tts.voice}{korean}",
         },
         "backends": {name: _describe(getattr(backends, name)) for name in ("vad", "stt", "llm", "tts")},
     }
@@ -417,11 +452,16 @@ def results_document(
     cold_prompt: bool = False,
     order: Sequence[str] = (),
     variants: Sequence[Variant] = (),
+    voices: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Everything a reader needs to judge the numbers: when, where, how, every run, and the summary.
-    ``order``: the pipelines in the order they took turns."""
+    ``order``: the pipelines in the order they took turns; ``voices``: who spoke each language's questions
+    (:func:`question_voices`)."""
     comparisons = compare(results, order)
     names = [p.pipeline for p in comparisons[0].pipelines] if comparisons else list(order)
+    voices = voices or {}
+    languages = [lang for lang in dict.fromkeys([*voices, *(r.language for r in results)]) if lang in QUESTIONS]
+    pinned = session_options(settings).language
     return {
         "benchmark": "voice-latency",
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -430,6 +470,10 @@ def results_document(
         "load_average": {"start": list(load), "end": list(os.getloadavg())},
         "method": {
             "runs": runs,
+            "questions": {lang: {"texts": list(QUESTIONS[lang]), "spoken_by": voices.get(lang)} for lang in languages},
+            "speech": "synthetic: Omni's own voices speak the questions at bench time (Piper for English, Kokoro "
+                      "for Korean with tts.backend auto), without random variation; every pipeline gets the same clip",
+            "stt_language": pinned or "not told: the STT detects each question's language",
             "input_step_ms": STEP_SECONDS * 1000,
             "lead_silence_s": LEAD_SECONDS,
             "trailing_silence_s": TAIL_SECONDS,
@@ -459,4 +503,3 @@ def check_languages(choice: str) -> tuple[str, ...]:
     if choice in QUESTIONS:
         return (choice,)
     raise ConfigError(f"unknown question set {choice!r}; expected en, ko or all")
-

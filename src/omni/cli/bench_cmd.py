@@ -1,7 +1,8 @@
 """``omni bench``: measured performance on this machine, one suite at a time.
 
 ``--suite latency`` (the default): voice-to-voice latency of ``omni serve`` over the Realtime WebSocket and of the
-streaming engine in-process, against a naive cascade; ``--variant`` adds the engine on other settings, in the same run.
+streaming engine in-process, against a naive cascade, on English and Korean spoken questions (Omni's own voices speak
+them); ``--variant`` adds the engine on other settings, in the same run.
 ``--suite scale``: how many concurrent Realtime sessions one ``omni serve`` holds before it falls behind real time,
 and the server's CPU and memory per session.
 ``--suite barge-in``: how fast a reply stops when the user speaks over it, and which sounds stop it by mistake.
@@ -27,6 +28,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from omni.backends.base import TTS
 from omni.bench import voice_latency
 from omni.bench.report import RunResult, format_table
 from omni.bench.variants import Variant, build_all
@@ -56,11 +58,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "bench", help="measure this machine: voice-to-voice latency (default), sessions per server, barge-in, stages",
         description="Benchmarks on this machine. --suite latency (default): omni serve over the Realtime WebSocket "
-        "and the streaming engine in-process against a naive cascade, voice to voice (--variant: the engine on other "
-        "settings too, before/after in one run). --suite scale: concurrent Realtime sessions against a real "
-        "`omni serve` until it falls behind real time, with its CPU and memory per session. --suite barge-in: how "
-        "fast a reply stops when "
-        "the user speaks over it, and which sounds stop it by mistake. --suite stages: STT, LLM and TTS alone. "
+        "and the streaming engine in-process against a naive cascade, voice to voice, on English and Korean spoken "
+        "questions (--variant: the engine on other settings too, before/after in one run). --suite scale: "
+        "concurrent Realtime sessions against a real `omni serve` until it falls behind real time, with its CPU and "
+        "memory per session. --suite barge-in: how fast a reply stops when the user speaks over it, and which sounds "
+        "stop it by mistake. --suite stages: STT, LLM and TTS alone. "
         "--suite vision: perception's parts on a camera frame and a screenshot, OCR error rates, and a spoken "
         "question about the camera frame. "
         "--suite all: every suite, one after the other, into one results folder (--out).",
@@ -83,7 +85,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         "(default 3); stages: runs of each measurement (default 3); vision: looks per image, samples "
                         "of each answer and voice turns (default 3); all: each of these")
     latency.add_argument("--questions", choices=("en", "ko", "all"), default=None,
-                         help="English spoken questions, Korean text questions, or both (default all)")
+                         help="the spoken questions: English (Piper's voice), Korean (Kokoro's voice), or both "
+                         "(default all)")
     latency.add_argument("--cold-prompt", action="store_true", default=None,
                          help="skip the system-prompt prefill before each turn (a process that has just started)")
     latency.add_argument("--no-server", action="store_true", default=None,
@@ -153,14 +156,18 @@ def _run_latency(args: argparse.Namespace, path: Path) -> int:
     languages = voice_latency.check_languages(args.questions or "all")
     settings = settings_from(args)
     variants = build_all(settings, args.variant or ())  # a bad variant fails now, before the models load
+    voice_latency.check_language_setting(languages, [settings, *(v.settings for v in variants)])
     chart: Path = args.chart or path.with_suffix(".png")
     load = os.getloadavg()
     _progress(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
+    voice = voice_latency.question_voice(settings)  # no Korean voice fails now, before the server starts
+    voice_latency.check_question_voice(voice, languages)
     results, backends = asyncio.run(_measure_latency(
-        settings, runs=runs, languages=languages, cold=cold, server=server, variants=variants))
+        settings, runs=runs, languages=languages, cold=cold, server=server, variants=variants, voice=voice))
     order = voice_latency.pipelines(server=server, variants=variants)
     document = voice_latency.results_document(results, settings, backends, runs=runs, load=load, cold_prompt=cold,
-                                              order=order, variants=variants)
+                                              order=order, variants=variants,
+                                              voices=voice_latency.question_voices(voice, languages))
     _write(path, document)
     end = document["load_average"]["end"]
     print(format_table(results, order), end="")
@@ -171,7 +178,8 @@ def _run_latency(args: argparse.Namespace, path: Path) -> int:
 
 
 async def _measure_latency(
-    settings: Settings, *, runs: int, languages: Sequence[str], cold: bool, server: bool, variants: Sequence[Variant]
+    settings: Settings, *, runs: int, languages: Sequence[str], cold: bool, server: bool, variants: Sequence[Variant],
+    voice: TTS,
 ) -> tuple[list[RunResult], Backends]:
     """One ``omni serve`` for the whole run (unless ``server`` is False), this process's own models, the turns."""
     from omni.bench.realtime_turn import serve
@@ -185,7 +193,7 @@ async def _measure_latency(
         _progress("loading models…")
         backends = await asyncio.to_thread(load_backends, settings)
         results = await voice_latency.run(backends, settings, runs=runs, languages=languages, cold_prompt=cold,
-                                          progress=_progress, server_url=url, variants=variants)
+                                          progress=_progress, server_url=url, variants=variants, voice=voice)
         return results, backends
 
 

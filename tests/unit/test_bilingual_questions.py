@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from omni.backends.canned_llm import CannedLLM
 from omni.bench.bilingual_questions import ITEMS, Item, holds, in_korean, right
-from omni.bench.korean_answers import ask
+from omni.bench.korean_answers import TRANSLATE_TO_KOREAN, _pivot_prompt, _translation_prompt, ask
 from omni.bench.token_cost import measure, openai_counters, texts
+from omni.clock import RealClock
+from tests.fakes.backends import ScriptedLLM
 
 
 def item_asking(question: str) -> Item:
@@ -63,3 +65,25 @@ async def test_a_follow_up_is_asked_after_the_earlier_turns() -> None:
     follow_up = item_asking("What did I say my name is?")
     answer = await ask(CannedLLM("제 이름은 민지라고 하셨어요."), "greedy", follow_up, "ko")
     assert answer.question == "제 이름이 뭐라고 했죠?" and answer.right
+
+
+def test_the_names_strategies_give_the_translating_call_the_cldr_names() -> None:
+    assert _translation_prompt("The capital of Italy is Rome.", "none")[0].content == TRANSLATE_TO_KOREAN
+    glossed = _translation_prompt("The capital of Italy is Rome.", "glossary")
+    assert glossed[0].content.endswith("(Korean names: Italy = 이탈리아, Rome = 로마.)")
+    assert glossed[1].content == "The capital of Italy is Rome."
+    assert _translation_prompt("Rest and drink water.", "glossary")[0].content == TRANSLATE_TO_KOREAN
+    assert _translation_prompt("The capital of Italy is Rome.", "substitute")[1].content == (
+        "The capital of 이탈리아 is 로마.")
+    pivot = _pivot_prompt("이탈리아의 수도는 어디인가요?", "The capital of Italy is Rome.", names=True)
+    assert "(Korean names: Italy = 이탈리아, Rome = 로마.)" in pivot and pivot.endswith("(Answer in Korean.)")
+    assert "Korean names" not in _pivot_prompt("이탈리아의 수도는 어디인가요?", "Rome.", names=False)
+
+
+async def test_translate_names_keeps_the_english_answer_it_translated() -> None:
+    capital = item_asking("What is the capital of Italy?")
+    llm = ScriptedLLM(RealClock(), ["What is the capital of Italy?", "The capital of Italy is Rome.",
+                                    "이탈리아의 수도는 로마입니다."], first_token=0, per_token=0)
+    answer = await ask(llm, "translate-names", capital, "ko")
+    assert answer.right and answer.english == "The capital of Italy is Rome."
+    assert "Rome = 로마" in llm.prompts[-1][0].content

@@ -11,7 +11,13 @@ English and in Korean; :mod:`omni.bench.bilingual_questions` judges them. Strate
 - ``few-shot``: three short Korean exchanges (a fact, a sum, advice) before the conversation, greedy.
 - ``pivot``: translate the Korean question into English, answer it in English, then answer in Korean with the English
   answer given as a reference (three calls; the Korean answer starts after the first two).
+- ``pivot-names``: ``pivot``, with the Korean names (CLDR, :mod:`omni.text.korean_names`) of the names the English
+  reference uses given beside it: "Korean names: Italy = 이탈리아, Rome = 로마".
 - ``translate``: translate the question into English, answer in English, translate the answer into Korean.
+- ``translate-names``: ``translate``, with the Korean names of the names in the English answer given to the
+  translating call.
+- ``translate-substitute``: ``translate``, with the names in the English answer written in Korean before it is
+  translated ("The capital of 이탈리아 is 로마.").
 - ``think-english``: one call that writes a short English answer first, then the Korean one; only the Korean is
   spoken, so the English tokens are the wait.
 """
@@ -27,6 +33,7 @@ from typing import Literal
 
 from omni.backends.base import LLM, GenerationOptions
 from omni.bench.bilingual_questions import ITEMS, Item, right
+from omni.text.korean_names import glossary, names_for_prompt, substitute
 from omni.types import ChatMessage, TextDelta
 
 Language = Literal["ko", "en"]
@@ -41,6 +48,8 @@ class Reply:
     first_word_s: float
     """From the call to the first token of the spoken answer."""
     total_s: float
+    english: str = ""
+    """The English answer the Korean one was made from, for the strategies that make one."""
 
 
 Strategy = Callable[[LLM, list[ChatMessage], Language], Awaitable[Reply]]
@@ -98,30 +107,57 @@ async def _english_answer(llm: LLM, turns: list[ChatMessage]) -> str:
     return answer
 
 
-async def _pivot(llm: LLM, turns: list[ChatMessage], language: Language) -> Reply:
-    if language == "en":
-        return await _plain(0.0)(llm, turns, language)
-    start = time.perf_counter()
-    reference = await _english_answer(llm, turns)
-    messages = [ChatMessage("system", INSTRUCTIONS), *turns[:-1], ChatMessage("user", (
-        f"{turns[-1].content}\n\n(A reference answer in English: \"{reference}\". Use it if it is right.)\n\n"
-        "(Answer in Korean.)"))]
-    before = time.perf_counter() - start
-    text, first = await _complete(llm, messages, 0.0)
-    return Reply(text, before + first, time.perf_counter() - start)
+def _names_note(english: str) -> str:
+    """The CLDR Korean names of the names an English text uses, as a note for a prompt; empty when it has none."""
+    names = names_for_prompt(glossary(english))
+    return f"(Korean names: {names}.)" if names else ""
 
 
-async def _translated(llm: LLM, turns: list[ChatMessage], language: Language) -> Reply:
-    if language == "en":
-        return await _plain(0.0)(llm, turns, language)
-    start = time.perf_counter()
-    answer = await _english_answer(llm, turns)
-    before = time.perf_counter() - start
-    text, first = await _complete(llm, [
-        ChatMessage("system", "Translate the user's English message into natural Korean. Write only the "
-                              "translation."),
-        ChatMessage("user", answer)], 0.0)
-    return Reply(text, before + first, time.perf_counter() - start)
+def _pivot_prompt(question: str, reference: str, names: bool) -> str:
+    """The Korean question with the English reference answer, and with the names it uses in Korean if asked."""
+    note = _names_note(reference) if names else ""
+    return "\n\n".join(part for part in (
+        question, f"(A reference answer in English: \"{reference}\". Use it if it is right.)", note,
+        "(Answer in Korean.)") if part)
+
+
+def _pivot(names: bool = False) -> Strategy:
+    async def answer(llm: LLM, turns: list[ChatMessage], language: Language) -> Reply:
+        if language == "en":
+            return await _plain(0.0)(llm, turns, language)
+        start = time.perf_counter()
+        reference = await _english_answer(llm, turns)
+        messages = [ChatMessage("system", INSTRUCTIONS), *turns[:-1],
+                    ChatMessage("user", _pivot_prompt(turns[-1].content, reference, names))]
+        before = time.perf_counter() - start
+        text, first = await _complete(llm, messages, 0.0)
+        return Reply(text, before + first, time.perf_counter() - start, reference)
+    return answer
+
+
+TRANSLATE_TO_KOREAN = "Translate the user's English message into natural Korean. Write only the translation."
+NameMode = Literal["none", "glossary", "substitute"]
+
+
+def _translation_prompt(english: str, names: NameMode) -> list[ChatMessage]:
+    """The call that turns the English answer into Korean: as it is, with a glossary of its names in the
+    instructions, or with its names already in Korean."""
+    if names == "substitute":
+        return [ChatMessage("system", TRANSLATE_TO_KOREAN), ChatMessage("user", substitute(english))]
+    note = _names_note(english) if names == "glossary" else ""
+    return [ChatMessage("system", f"{TRANSLATE_TO_KOREAN} {note}".strip()), ChatMessage("user", english)]
+
+
+def _translated(names: NameMode = "none") -> Strategy:
+    async def answer(llm: LLM, turns: list[ChatMessage], language: Language) -> Reply:
+        if language == "en":
+            return await _plain(0.0)(llm, turns, language)
+        start = time.perf_counter()
+        english = await _english_answer(llm, turns)
+        before = time.perf_counter() - start
+        text, first = await _complete(llm, _translation_prompt(english, names), 0.0)
+        return Reply(text, before + first, time.perf_counter() - start, english)
+    return answer
 
 
 _KOREAN_PART = re.compile(r"(?:^|\s)(?:KO|Korean|한국어)\s*[:：]\s*", re.IGNORECASE)
@@ -156,9 +192,12 @@ STRATEGIES: dict[str, Strategy] = {
     "greedy": _plain(0.0),
     "korean-instructions": _plain(0.0, KOREAN_INSTRUCTIONS),
     "few-shot": _plain(0.0, examples=EXAMPLES),
-    "pivot": _pivot,
+    "pivot": _pivot(),
+    "pivot-names": _pivot(names=True),
     "think-english": _think_english,
-    "translate": _translated,
+    "translate": _translated(),
+    "translate-names": _translated("glossary"),
+    "translate-substitute": _translated("substitute"),
 }
 
 
@@ -171,6 +210,8 @@ class Answer:
     answer: str
     right: bool
     first_word_s: float
+    english: str = ""
+    """The English answer behind a Korean one (``translate``, ``pivot`` and their variants)."""
 
 
 async def ask(llm: LLM, strategy: str, item: Item, language: Language) -> Answer:
@@ -184,7 +225,7 @@ async def ask(llm: LLM, strategy: str, item: Item, language: Language) -> Answer
         history.append(ChatMessage("assistant", reply.text))
     question = (item.ko if language == "ko" else item.en)[-1]
     return Answer(strategy, language, item.kind, question, reply.text, right(item, reply.text, language),
-                  reply.first_word_s)
+                  reply.first_word_s, reply.english)
 
 
 async def run(llm: LLM, strategies: Sequence[str], languages: Sequence[Language],
@@ -203,6 +244,9 @@ def main() -> None:
     """``python -m omni.bench.korean_answers``: the table in docs/languages.md, one row per strategy and language."""
     import argparse
     import asyncio
+    import json
+    from dataclasses import asdict
+    from pathlib import Path
 
     from omni.backends import registry
     from omni.config import Settings
@@ -211,6 +255,7 @@ def main() -> None:
     parser.add_argument("--strategies", default="greedy", help=f"comma-separated, of: {', '.join(STRATEGIES)}")
     parser.add_argument("--languages", default="ko,en")
     parser.add_argument("--every", type=int, default=1, help="ask every Nth item (2: half the set)")
+    parser.add_argument("--json", metavar="PATH", help="also write every answer to this file, as a JSON list")
     args = parser.parse_args()
     strategies = args.strategies.split(",")
     languages: list[Language] = [lang for lang in ("ko", "en") if lang in args.languages.split(",")]
@@ -218,6 +263,8 @@ def main() -> None:
         parser.error(f"unknown strategy {', '.join(unknown)}; known: {', '.join(STRATEGIES)}")
     llm = registry.create("llm", "llama", Settings())
     answers = asyncio.run(run(llm, strategies, languages, print, ITEMS[:: max(1, args.every)]))
+    if args.json:
+        Path(args.json).write_text(json.dumps([asdict(a) for a in answers], ensure_ascii=False, indent=1) + "\n")
     for strategy in strategies:
         for language in languages:
             done = [a for a in answers if a.strategy == strategy and a.language == language]

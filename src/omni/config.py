@@ -155,6 +155,9 @@ class SessionSettings(_Section):
     interpreter: tuple[str, str] | None = None
     """Interpreter mode for every session: translate each utterance between these two languages (``["ko", "en"]``;
     ``"ko,en"`` in the environment) instead of answering it (docs/interpreter.md)."""
+    korean_answers: Literal["direct", "pivot"] = "direct"
+    """How a Korean question is answered: ``direct``, or ``pivot``: by way of a hidden English answer, right more
+    often on the embedded LLM and two LLM calls slower to start (docs/languages.md)."""
 
     @field_validator("interpreter", mode="before")
     @classmethod

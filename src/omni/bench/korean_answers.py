@@ -33,6 +33,7 @@ from typing import Literal
 
 from omni.backends.base import LLM, GenerationOptions
 from omni.bench.bilingual_questions import ITEMS, Item, right
+from omni.session.english_pivot import english_reference, reference_notes
 from omni.text.korean_names import glossary, names_for_prompt, substitute
 from omni.types import ChatMessage, TextDelta
 
@@ -98,13 +99,9 @@ def _plain(temperature: float, instructions: str = INSTRUCTIONS,
 
 
 async def _english_answer(llm: LLM, turns: list[ChatMessage]) -> str:
-    """The last Korean turn translated into English, and the LLM's English answer to it."""
-    english, _ = await _complete(llm, [
-        ChatMessage("system", "Translate the user's Korean message into English. Write only the translation."),
-        ChatMessage("user", turns[-1].content)], 0.0, 80)
-    answer, _ = await _complete(llm, [ChatMessage("system", INSTRUCTIONS), *turns[:-1],
-                                      ChatMessage("user", english)], 0.0)
-    return answer
+    """The last Korean turn translated into English, and the LLM's English answer to it (the session's own
+    :func:`omni.session.english_pivot.english_reference`)."""
+    return await english_reference(llm, [ChatMessage("system", INSTRUCTIONS), *turns])
 
 
 def _names_note(english: str) -> str:
@@ -114,11 +111,10 @@ def _names_note(english: str) -> str:
 
 
 def _pivot_prompt(question: str, reference: str, names: bool) -> str:
-    """The Korean question with the English reference answer, and with the names it uses in Korean if asked."""
-    note = _names_note(reference) if names else ""
-    return "\n\n".join(part for part in (
-        question, f"(A reference answer in English: \"{reference}\". Use it if it is right.)", note,
-        "(Answer in Korean.)") if part)
+    """The Korean question with the English reference answer, and with the names it uses in Korean if asked (the
+    session's notes, :func:`omni.session.english_pivot.reference_notes`)."""
+    notes = reference_notes(reference)
+    return "\n\n".join((question, *(notes if names else notes[:1]), "(Answer in Korean.)"))
 
 
 def _pivot(names: bool = False) -> Strategy:

@@ -33,6 +33,7 @@ def session_options(settings: Settings, **overrides: Any) -> SessionOptions:
         listen_ahead_ms=session.listen_ahead_ms or None,
         voice_ahead=session.voice_ahead,
         interpreter=Interpreter(session.interpreter) if session.interpreter else None,
+        korean_answers=session.korean_answers,
     )
     return SessionOptions(**{**options.__dict__, **overrides})
 

@@ -44,8 +44,10 @@ from omni.events import (
     ToolCallRequested,
     TranscriptionDone,
 )
+from omni.session import english_pivot
 from omni.session.context import Conversation, Item, new_id
 from omni.session.early_stream import EarlyStream, LLMRequest
+from omni.session.english_pivot import english_reference, reference_notes
 from omni.session.input_audio import InputAudio
 from omni.session.interpreter import Interpreter, kept_to_target
 from omni.session.listen_ahead import ListenAhead, settled_words
@@ -157,6 +159,9 @@ class SessionOptions:
     interpreter: Interpreter | None = None
     """Interpreter mode: every user utterance is translated into the other language of a pair, never answered
     (:mod:`omni.session.interpreter`); the instructions, tools and history are then not in the prompt."""
+    korean_answers: Literal["direct", "pivot"] = "direct"
+    """``pivot``: a Korean question is answered with a hidden English answer as a reference
+    (:mod:`omni.session.english_pivot`); not when tools are offered or images are asked about."""
 
 
 @dataclass(frozen=True)
@@ -337,6 +342,8 @@ class Session:
         if not text or not self.options.create_response or self.reply_active:
             return  # no reply would follow, or the LLM is still busy with the last one
         user = Item("pending", "user", text, language=task.result().language)
+        if self._by_way_of_english(ReplyOverrides(), pending=user):
+            return  # its prompt waits for the English reference, which is worth starting only once the turn is sure
         speculation.reply = early = EarlyStream(self.backends.llm, self._request(pending=user))
         if self.options.voice_ahead and self.options.output_audio and self.backends.tts is not None:
             early.voice_first_chunk(self.backends.tts, first_phrase=self.options.first_chunk_at_phrase,
@@ -589,8 +596,12 @@ class Session:
     async def _generate(self, reply: _Reply, chunks: asyncio.Queue[_Chunk | None], early: EarlyStream | None) -> Usage:
         stream = _ReplyStream(reply, SpeakableChunker(first_phrase=self.options.first_chunk_at_phrase), chunks)
         await self._inputs_ready()
+        reference = None
+        if self._by_way_of_english(reply.overrides):
+            question = self._request(overrides=reply.overrides, reminders=False)
+            reference = await english_reference(self.backends.llm, question.messages)
         for _ in range(self.options.max_tool_rounds + 1):
-            request = self._request(overrides=reply.overrides)
+            request = self._request(overrides=reply.overrides, reference=reference)
             if early is not None and early.request == request:
                 events = early.events()  # started during the pause on exactly this prompt
             else:
@@ -685,11 +696,11 @@ class Session:
         return AudioChunk(resample(chunk.samples, chunk.sample_rate, rate), rate)
 
     def _request(self, *, pending: Item | None = None, overrides: ReplyOverrides | None = None,
-                 reminders: bool = True) -> LLMRequest:
+                 reminders: bool = True, reference: str | None = None) -> LLMRequest:
         """The LLM call a reply makes now, or would make once the ``pending`` user item is added. ``reminders``
-        (how to answer about images, in which language) go on the newest user message; a prefill leaves them out,
-        since the next turn's message will be the newest, and a reminder on the one before would not be in the
-        reply's prompt (the cached prefix would end there)."""
+        (how to answer about images, in which language, an English ``reference`` answer) go on the newest user
+        message; a prefill leaves them out, since the next turn's message will be the newest, and a reminder on the
+        one before would not be in the reply's prompt (the cached prefix would end there)."""
         overrides = overrides or ReplyOverrides()
         if self.options.interpreter is not None:
             return self._translation_request(self.options.interpreter, pending, overrides, next_turn=not reminders)
@@ -708,6 +719,8 @@ class Session:
         notes = []
         if reminders and overrides.input is None and self.conversation.images_since_reply():
             notes.append(describe.REMINDER)
+        if reminders and reference is not None:
+            notes += reference_notes(reference)
         if reminders and language and language != "en":
             notes.append(f"(Answer in {_LANGUAGE_NAMES.get(language, language)}.)")
         if notes and messages[-1].role == "user":
@@ -732,6 +745,16 @@ class Session:
         generation = replace(generation, temperature=0.0, tool_choice="none",
                              max_tokens=min(generation.max_tokens or limit, limit))
         return LLMRequest.of(messages, (), generation, None if next_turn else interpreter.direction_of(items))
+
+    def _by_way_of_english(self, overrides: ReplyOverrides, *, pending: Item | None = None) -> bool:
+        """Whether this reply answers a Korean question by way of a hidden English answer: asked for, and nothing
+        the English answer could not see (tools it might need, images, messages given instead of the
+        conversation)."""
+        tools = self.options.tools if overrides.tools is None else overrides.tools
+        return (self.options.korean_answers == "pivot" and self.options.interpreter is None
+                and overrides.input is None and not tools and not self.toolbox.schemas
+                and self._user_language(pending) in english_pivot.LANGUAGES
+                and not self.conversation.images_since_reply() and not (pending is not None and pending.images))
 
     def _user_language(self, pending: Item | None) -> str | None:
         items = [*self.conversation.items, pending] if pending is not None else self.conversation.items

@@ -1,0 +1,66 @@
+"""``session.korean_answers = "pivot"`` on virtual time: a Korean question is answered after two hidden calls (the
+question in English, the English answer), with that answer and the Korean names in it as a reference; an English
+question, a turn with tools or the default setting make the one usual call."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from omni.events import ReplyDone
+from omni.session.english_pivot import TO_ENGLISH
+from omni.session.tools import FunctionTool, ToolBox
+from omni.types import Tool
+from tests.fakes.backends import silence, speech
+from tests.session.harness import Harness, make_harness
+
+QUESTION = "이탈리아의 수도는 어디인가요?"
+HIDDEN = ["What is the capital of Italy?", "The capital of Italy is Rome."]
+ANSWER = "이탈리아의 수도는 로마입니다."
+
+
+def pivoting(h: Harness) -> Harness:
+    h.session.configure(replace(h.session.options, korean_answers="pivot"))
+    return h
+
+
+async def ask(h: Harness, text: str) -> list[str]:
+    h.session.add_user_text(text)
+    await h.session.create_reply()
+    await h.clock.run_until(lambda: len(h.of(ReplyDone)) >= 1, limit=30)
+    return [done.text for done in h.of(ReplyDone)]
+
+
+async def test_a_korean_question_is_answered_with_the_english_answer_and_its_korean_names() -> None:
+    h = pivoting(make_harness([], [*HIDDEN, ANSWER]))
+    assert await ask(h, QUESTION) == [ANSWER]
+    translation, english, korean = h.llm.prompts
+    assert [(m.role, m.content) for m in translation] == [("system", TO_ENGLISH), ("user", QUESTION)]
+    assert english[0].content == h.session.options.instructions and english[-1].content == HIDDEN[0]
+    assert korean[:-1] == english[:-1], "the same conversation, only the last message differs"
+    last = korean[-1].content
+    assert last.startswith(QUESTION) and f'(A reference answer in English: "{HIDDEN[1]}".' in last
+    assert "Rome = 로마" in last and "Italy = 이탈리아" in last and last.endswith("(Answer in Korean.)")
+    assert all(options.temperature == 0.0 for _, options in h.llm.calls[:2]), "the hidden calls are greedy"
+    assert ANSWER in " ".join(h.tts.texts) and "Rome" not in " ".join(h.tts.texts), "only the Korean is spoken"
+
+
+async def test_a_spoken_korean_question_is_not_started_before_its_reference() -> None:
+    h = pivoting(make_harness([QUESTION], [*HIDDEN, ANSWER]))
+    h.stt.language = "ko"
+    await h.feed(speech(1.0))
+    await h.feed(silence(1.5))
+    await h.clock.run_until(lambda: len(h.of(ReplyDone)) >= 1, limit=30)
+    assert [done.text for done in h.of(ReplyDone)] == [ANSWER]
+    assert len(h.llm.prompts) == 3, "no reply started during the pause on a prompt without the reference"
+
+
+async def test_english_questions_tools_and_the_default_answer_directly() -> None:
+    h = pivoting(make_harness([], ["Rome."]))
+    assert await ask(h, "What is the capital of Italy?") == ["Rome."]
+    clock = Tool("get_time", "The time now", {"type": "object", "properties": {}})
+    with_tools = pivoting(make_harness([], [ANSWER], toolbox=ToolBox([FunctionTool(clock, lambda: "noon")])))
+    assert await ask(with_tools, QUESTION) == [ANSWER]
+    default = make_harness([], [ANSWER])
+    assert await ask(default, QUESTION) == [ANSWER]
+    for harness in (h, with_tools, default):
+        assert len(harness.llm.prompts) == 1

@@ -44,9 +44,9 @@ from omni.events import (
     ToolCallRequested,
     TranscriptionDone,
 )
-from omni.session import english_pivot
 from omni.session.context import Conversation, Item, new_id
 from omni.session.early_stream import EarlyStream, LLMRequest
+from omni.session.english_pivot import LANGUAGES as PIVOT_LANGUAGES
 from omni.session.english_pivot import english_reference, reference_notes
 from omni.session.input_audio import InputAudio
 from omni.session.interpreter import Interpreter, kept_to_target
@@ -753,7 +753,7 @@ class Session:
         tools = self.options.tools if overrides.tools is None else overrides.tools
         return (self.options.korean_answers == "pivot" and self.options.interpreter is None
                 and overrides.input is None and not tools and not self.toolbox.schemas
-                and self._user_language(pending) in english_pivot.LANGUAGES
+                and self._user_language(pending) in PIVOT_LANGUAGES
                 and not self.conversation.images_since_reply() and not (pending is not None and pending.images))
 
     def _user_language(self, pending: Item | None) -> str | None:

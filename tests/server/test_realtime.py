@@ -206,8 +206,9 @@ async def test_function_calling_round_trip() -> None:
         final = await wire.until("response.done")
     assert "".join(e["delta"] for e in final if e["type"] == "response.output_text.delta") == "It is sunny in Seoul."
     second_prompt = state.backends.llm.prompts[1]  # type: ignore[attr-defined]
-    assert second_prompt[-1].role == "tool" and "sunny" in second_prompt[-1].content
-    assert second_prompt[-2].tool_calls == (call,)
+    assert second_prompt[-2].role == "tool" and "sunny" in second_prompt[-2].content
+    assert second_prompt[-3].tool_calls == (call,)
+    assert second_prompt[-1].role == "system" and "Weather in Seoul?" in second_prompt[-1].content  # the note
 
 
 async def test_cancel_barge_in_and_truncate() -> None:

@@ -65,8 +65,9 @@ async def test_local_tool_call_round_trip() -> None:
     assert json.loads(h.of(ToolCallDone)[0].output)["celsius"] == 21
     roles = [(i.role, bool(i.tool_calls)) for i in h.session.conversation.items]
     assert roles == [("user", False), ("assistant", True), ("tool", False), ("assistant", False)]
-    # the second LLM call saw the tool result
-    assert h.llm.prompts[1][-1].role == "tool" and "clear" in h.llm.prompts[1][-1].content
+    # the second LLM call saw the tool result, and a note after it on answering from it
+    assert h.llm.prompts[1][-2].role == "tool" and "clear" in h.llm.prompts[1][-2].content
+    assert h.llm.prompts[1][-1].role == "system" and "What's the weather in Seoul?" in h.llm.prompts[1][-1].content
     assert h.of(ReplyDone)[0].heard_text == "It is clear and 21 degrees in Seoul."
 
 
@@ -98,4 +99,4 @@ async def test_unknown_tools_are_left_to_the_client() -> None:
     h.session.add_tool_result("call_9", '{"ok": true}')
     await h.session.create_reply()
     await h.clock.run_until(lambda: len(h.of(ReplyDone)) == 2, limit=10)
-    assert h.llm.prompts[-1][-1].role == "tool"
+    assert h.llm.prompts[-1][-2].role == "tool"

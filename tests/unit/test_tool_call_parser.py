@@ -151,3 +151,15 @@ def test_unclosed_malformed_call_at_the_end_is_recorded() -> None:
     assert parse(['Sure. <tool_call>{"name": "get_weather", "argu']) == (
         "Sure. ", [], ['{"name": "get_weather", "argu']
     )
+
+
+def test_two_calls_written_in_one_block_are_both_taken() -> None:
+    """The 1.5B model writes a second call as a second JSON object in the same block, often without closing it."""
+    block = ('<tool_call>\n{"name": "get_weather", "arguments": {"city": "Seoul"}}\n'
+             '{"name": "get_weather", "arguments": {"city": "Busan"}}')
+    text, calls, malformed = parse([block])
+    assert text == "" and malformed == []
+    assert calls == [("get_weather", {"city": "Seoul"}), ("get_weather", {"city": "Busan"})]
+    assert parse([block + "\n</tool_call>"])[1] == calls
+    _, none, bad = parse(['<tool_call>{"name": "get_weather", "arguments": {}} and then some</tool_call>'])
+    assert none == [] and len(bad) == 1

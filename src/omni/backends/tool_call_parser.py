@@ -78,20 +78,37 @@ class ToolCallParser:
         return rest
 
     def _parse(self, body: str, *, quiet: bool = False) -> bool:
-        """Record the call in ``body``; ``quiet`` (a bare JSON reply) also requires an offered tool's name."""
+        """Record the call in ``body`` (or the calls: a small model writes two calls as two JSON objects in one
+        block); ``quiet`` (a bare JSON reply) also requires an offered tool's name."""
         try:
-            data = _load_json(body.strip())
-            name = data["name"]
-            arguments = data.get("arguments", data.get("parameters", {}))
+            found = [(data["name"], data.get("arguments", data.get("parameters", {})))
+                     for data in _load_objects(body.strip())]
         except (ValueError, KeyError, TypeError, AttributeError):
-            name = None
-        if not isinstance(name, str) or (quiet and name not in self.tool_names):
+            found = []
+        if not found or not all(isinstance(name, str) and (not quiet or name in self.tool_names)
+                                for name, _ in found):
             if not quiet:
                 self.malformed.append(body)
             return False
-        text_args = arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
-        self.calls.append(ToolCall(id=f"call_{uuid.uuid4().hex[:16]}", name=name, arguments=text_args))
+        for name, arguments in found:
+            text_args = arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+            self.calls.append(ToolCall(id=f"call_{uuid.uuid4().hex[:16]}", name=name, arguments=text_args))
         return True
+
+
+def _load_objects(text: str) -> list[Any]:
+    """The JSON value in ``text``, or the JSON objects written one after another in it."""
+    try:
+        return [_load_json(text)]
+    except ValueError:
+        decoder = json.JSONDecoder()
+        objects, at = [], 0
+        while at < len(text):
+            value, at = decoder.raw_decode(text, at)  # raises ValueError on anything else
+            objects.append(value)
+            while at < len(text) and text[at] in " \t\r\n,":
+                at += 1
+        return objects
 
 
 def _load_json(text: str) -> Any:

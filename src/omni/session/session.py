@@ -53,7 +53,7 @@ from omni.session.interpreter import Interpreter, kept_to_target
 from omni.session.listen_ahead import ListenAhead, settled_words
 from omni.session.playout import AudioOutput
 from omni.session.speech import SpeechHandle
-from omni.session.tools import ToolBox
+from omni.session.tools import ToolBox, after_results, new_calls, this_turn
 from omni.session.turns import Endpointer, SpeechEnd, SpeechStart, TurnOptions
 from omni.session.vision import ItemImage, Viewer
 from omni.text.chunking import SpeakableChunker, voiced
@@ -600,8 +600,10 @@ class Session:
         if self._by_way_of_english(reply.overrides):
             question = self._request(overrides=reply.overrides, reminders=False)
             reference = await english_reference(self.backends.llm, question.messages)
+        answer_now = False  # a round that only repeated calls: the next one must answer, with tools off
         for _ in range(self.options.max_tool_rounds + 1):
-            request = self._request(overrides=reply.overrides, reference=reference)
+            request = self._after_tools(self._request(overrides=reply.overrides, reference=reference),
+                                        answer_now=answer_now)
             if early is not None and early.request == request:
                 events = early.events()  # started during the pause on exactly this prompt
             else:
@@ -617,11 +619,20 @@ class Session:
             async with closing(events):
                 async for event in events:
                     self._on_llm_event(stream, event)
-            calls, stream.calls = stream.calls, []
+            made, stream.calls = stream.calls, []
+            calls = new_calls(made, this_turn(self.conversation.items))
+            if made and not calls and not answer_now:
+                # Only calls already made this turn, whose results the model has: it is asked for its answer now.
+                log.info("repeated tool calls not made again: %s", ", ".join(f"{c.name}({c.arguments})" for c in made))
+                answer_now = True
+                continue
+            for call in calls:
+                self.emit(ToolCallRequested(at=self.clock.now(), reply_id=reply.handle.reply_id, call=call))
             if not calls or not all(c.name in self.toolbox for c in calls):
                 reply.item.tool_calls = tuple(calls)
                 break
             await self._run_tools(reply, calls)
+            answer_now = False
         for chunk in stream.chunker.flush():
             self._queue_speech(reply.handle, chunks, chunk, last=True)
         return stream.usage
@@ -632,8 +643,7 @@ class Session:
             stream.usage = Usage(stream.usage.prompt_tokens + event.prompt_tokens,
                                  stream.usage.completion_tokens + event.completion_tokens)
         elif isinstance(event, ToolCall):
-            stream.calls.append(event)
-            self.emit(ToolCallRequested(at=self.clock.now(), reply_id=handle.reply_id, call=event))
+            stream.calls.append(event)  # requested once the round is over and repeats are left out
         else:
             if not stream.first_token_seen:
                 stream.first_token_seen = True
@@ -644,6 +654,23 @@ class Session:
                                      text=event.text))
             for chunk in stream.chunker.push(event.text):
                 self._queue_speech(handle, stream.chunks, chunk)
+
+    def _after_tools(self, request: LLMRequest, *, answer_now: bool) -> LLMRequest:
+        """A prompt that ends with tool results gets a note after them (:func:`omni.session.tools.after_results`):
+        what to do with them, in the user's language; a correction of a call whose arguments failed must call that
+        tool. ``answer_now`` (the last round only repeated calls) asks for the answer with the tools off."""
+        messages = request.messages
+        if request.translation is not None or not messages or messages[-1].role != "tool":
+            return request
+        question = next((m.content for m in reversed(messages) if m.role == "user"), "")
+        language = _LANGUAGE_NAMES.get(self._user_language(None) or "", "the language of the user's question")
+        after = after_results(question, language, this_turn(self.conversation.items), answer_now=answer_now)
+        generation = request.options
+        if answer_now:
+            generation = replace(generation, tool_choice="none")
+        elif after.correct is not None and any(t.name == after.correct for t in request.tools):
+            generation = replace(generation, tool_choice=after.correct)  # the correction is a call to that tool
+        return LLMRequest.of([*messages, ChatMessage("system", after.note)], request.tools, generation)
 
     async def _run_tools(self, reply: _Reply, calls: list[ToolCall]) -> None:
         """Run local tools, record call and result items, and continue the reply in a new assistant item."""

@@ -12,15 +12,24 @@ from omni.backends.kokoro_tts import DEFAULT_STYLE
 from omni.bench.bilingual_questions import ITEMS
 from omni.bench.korean_hearing import (
     DIGITS_PACKAGE,
+    KINDS,
     QUESTIONS,
     RATE,
+    Ahead,
+    Ear,
+    by_kind,
     digit_accuracy,
     digits_in,
     hear_digits,
     heard_digit,
+    kept,
     load_digits,
     padded,
+    partial_at,
+    prefix_cer,
     read_out,
+    remembered,
+    score_ahead,
     speakers,
     understood,
 )
@@ -122,3 +131,79 @@ def test_hear_digits_judges_every_trial() -> None:
     assert [r.said for r in result.read_outs] == ["0123456789", "0105551234", "7305194862"]
     assert result.read_outs[0].heard == "공"  # the fake hears the first digit only
     assert result.read_outs[2].accuracy == 0.1
+
+
+def test_every_question_has_the_kind_of_the_item_it_opens() -> None:
+    assert set(KINDS) == {q.text for q in QUESTIONS}
+    counts = {kind: sum(k == kind for k in KINDS.values()) for kind in ("knowledge", "arithmetic", "advice")}
+    assert counts == {"knowledge": 26, "arithmetic": 12, "advice": 12}  # docs/languages.md
+    assert KINDS["프랑스의 수도는 어디인가요?"] == "knowledge"
+
+
+def test_by_kind_pools_each_kinds_errors() -> None:
+    capital, sum_ = "프랑스의 수도는 어디인가요?", "7 더하기 8은 얼마예요?"
+
+    def heard(text: str, transcript: str, cer: float) -> Heard:
+        return Heard(text, transcript, cer, 0.0, 1.0, 0.5)
+
+    scores = by_kind([heard(capital, "프랑스의 수도는 어디인가요", 0.0), heard(sum_, "칠 더하기 팔은 엄마예요", 0.1)])
+    assert scores["knowledge"].cer == 0.0 and scores["knowledge"].understood == 1
+    assert scores["arithmetic"].cer == 0.1 and scores["arithmetic"].questions == 1  # 얼→엄: 1 of 10, in words
+    assert set(scores) == {"knowledge", "arithmetic"}
+
+
+def test_remembered_voices_each_text_once() -> None:
+    calls: list[str] = []
+
+    def speak(text: str) -> tuple[np.ndarray, int, float]:
+        calls.append(text)
+        return np.full(4, len(calls), dtype=np.float32), RATE, 0.1
+
+    again = remembered(speak)
+    first, second, third = again("가"), again("가"), again("나")
+    assert calls == ["가", "나"]
+    assert first is second and third[0][0] == 2
+
+
+class _Counter:
+    """A stream that hears how many samples it has been fed."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def feed(self, audio: np.ndarray) -> str:
+        self.sizes.append(len(audio))
+        return str(sum(self.sizes))
+
+
+def test_partial_at_feeds_only_the_share_asked_for_in_steps() -> None:
+    stream = _Counter()
+    assert partial_at(stream, np.zeros(RATE, dtype=np.float32), 0.7, step_s=0.25) == str(round(0.7 * RATE))
+    assert stream.sizes == [4000, 4000, 3200]
+    assert partial_at(_Counter(), np.zeros(10, dtype=np.float32), 0.0) == ""
+
+
+def test_kept_and_prefix_cer_compare_the_read_ahead_with_the_final_start() -> None:
+    assert kept("프랑스의 수도는", "프랑스의 수도는 어디인가요?") == 1.0
+    assert kept("프랑스 의 수도 는", "프랑스의 수도는 어디") == 1.0  # vosk's spacing does not count
+    assert kept("프랑스의 수단은", "프랑스의 수도는 어디") == 5 / 7
+    assert kept("", "프랑스") == 0.0
+    assert prefix_cer("프랑스의 수단은", "프랑스의 수도는 어디") == 2 / 7
+    assert prefix_cer("프랑스", "프랑스의") == 0.0
+
+
+def test_score_ahead_counts_only_questions_with_words_read() -> None:
+    def ahead(settled: str, kept: float, by_whisper: float | None) -> Ahead:
+        return Ahead("q", settled + " x", settled, "f", kept, 1 - kept, by_whisper, 0.01)
+
+    score = score_ahead("vosk", "s", [ahead("가", 1.0, 1.0), ahead("나", 0.5, 0.0), ahead("", 0.0, 0.0)])
+    assert (score.read, score.whole, score.kept, score.cer) == (0.667, 0.5, 0.75, 0.25)
+    assert score.whole_by_whisper == 0.5 and score.ms == 10.0
+    assert score_ahead("whisper", "s", [ahead("가", 1.0, None)]).whole_by_whisper is None
+
+
+def test_an_ear_times_what_it_hears() -> None:
+    ear = Ear("fake", lambda audio: "가" * len(audio), lambda audio, share: "")
+    assert ear(np.zeros(RATE // 2, dtype=np.float32)).startswith("가")
+    assert ear.audio_s == 0.5 and 0 < ear.busy_s < 0.5
+    assert ear.rtf() == ear.busy_s / 0.5

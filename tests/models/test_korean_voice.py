@@ -100,6 +100,26 @@ async def test_the_same_text_sounds_the_same_and_speed_and_style_change_it(kokor
     assert np.array_equal(unknown, first)  # an OpenAI voice name keeps the configured style
 
 
+async def test_no_silence_inside_a_clause_is_longer_than_the_longest_pause(kokoro: KokoroTTS) -> None:
+    """Kokoro stops for 560 ms between 잘 and 자기 as it makes it; a listener's turn detector waits 500 ms."""
+    phrase = "잠을 잘 자기 위한 팁을 하나 알려 주세요"
+    made = kokoro.infer(kokoro.tokens(kokoro.phonemize(phrase)), kokoro.style, 1.0, longest_pause=None)
+    spoken = np.concatenate([c.samples for c in await collect(kokoro, phrase)])
+    assert longest_silence(made) > 0.4, "the pause this guards against is there in Kokoro's own output"
+    assert longest_silence(spoken) <= kokoro_tts.LONGEST_PAUSE + 0.02
+    assert len(spoken) < len(made) - 0.3 * kokoro_tts.SAMPLE_RATE
+
+
+def longest_silence(audio: np.ndarray[Any, Any], frame: int = 240) -> float:
+    """The longest run of 10 ms frames quieter than -40 dBFS, in seconds."""
+    quiet = np.abs(audio[: len(audio) // frame * frame]).reshape(-1, frame).max(axis=1) < 0.01
+    longest = run = 0
+    for q in quiet:
+        run = run + 1 if q else 0
+        longest = max(longest, run)
+    return longest * frame / kokoro_tts.SAMPLE_RATE
+
+
 async def test_numbers_are_read_as_words(kokoro: KokoroTTS) -> None:
     digits = np.concatenate([c.samples for c in await collect(kokoro, "회의는 오후 3시 30분이에요.")])
     words = np.concatenate([c.samples for c in await collect(kokoro, "회의는 오후 세 시 삼십 분이에요.")])

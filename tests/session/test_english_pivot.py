@@ -1,13 +1,14 @@
 """``session.korean_answers = "pivot"`` on virtual time: a Korean question is answered after two hidden calls (the
 question in English, the English answer), with that answer and the Korean names in it as a reference; an English
-question, a turn with tools or the default setting make the one usual call."""
+question, a turn with tools or the default setting make the one usual call; a Korean answer that copies its English
+reference is asked again."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from omni.events import ReplyDone
-from omni.session.english_pivot import TO_ENGLISH
+from omni.session.english_pivot import IN_KOREAN, INTERPRETER, TO_ENGLISH
 from omni.session.tools import FunctionTool, ToolBox
 from omni.types import Tool
 from tests.fakes.backends import silence, speech
@@ -34,7 +35,7 @@ async def test_a_korean_question_is_answered_with_the_english_answer_and_its_kor
     h = pivoting(make_harness([], [*HIDDEN, ANSWER]))
     assert await ask(h, QUESTION) == [ANSWER]
     translation, english, korean = h.llm.prompts
-    assert [(m.role, m.content) for m in translation] == [("system", TO_ENGLISH), ("user", QUESTION)]
+    assert translation == INTERPRETER.prompt(QUESTION, direction=TO_ENGLISH), "the interpreter's translation"
     assert english[0].content == h.session.options.instructions and english[-1].content == HIDDEN[0]
     assert korean[:-1] == english[:-1], "the same conversation, only the last message differs"
     last = korean[-1].content
@@ -64,3 +65,12 @@ async def test_english_questions_tools_and_the_default_answer_directly() -> None
     assert await ask(default, QUESTION) == [ANSWER]
     for harness in (h, with_tools, default):
         assert len(harness.llm.prompts) == 1
+
+
+async def test_a_korean_answer_that_copies_its_english_reference_is_asked_again_in_korean() -> None:
+    h = pivoting(make_harness([], [*HIDDEN, HIDDEN[1], ANSWER]))
+    assert await ask(h, QUESTION) == [ANSWER]
+    assert len(h.llm.prompts) == 4
+    *_, copied, again = h.llm.prompts
+    assert again[:-1] == copied[:-1] and again[-1].content == f"{copied[-1].content}\n{IN_KOREAN}"
+    assert "Rome" not in " ".join(h.tts.texts), "the English copy is never spoken"

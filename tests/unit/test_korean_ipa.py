@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
-from omni.backends.kokoro_tts import MAX_PHONEMES, clauses, fit_phonemes
+from omni.backends.kokoro_tts import MAX_PHONEMES, SAMPLE_RATE, clauses, fit_phonemes, tighten
 from omni.text import korean_ipa
 from omni.text.korean_ipa import hangul_ipa, ipa_to_kokoro, phonemize, with_mapping
 from tests import speech
@@ -169,3 +170,15 @@ def test_phonemes_longer_than_kokoros_context_are_cut_at_spaces() -> None:
     assert " ".join(pieces) == long
     assert fit_phonemes("kamsahamnida.") == ["kamsahamnida."]
     assert fit_phonemes(" … ") == []  # punctuation alone is not voiced
+
+
+def test_a_long_silence_between_sounds_is_shortened_and_the_sounds_are_kept() -> None:
+    sound = np.full(SAMPLE_RATE // 10, 0.5, dtype=np.float32)
+    gap, short = np.zeros(SAMPLE_RATE // 2, dtype=np.float32), np.zeros(SAMPLE_RATE // 20, dtype=np.float32)
+    edge = np.zeros(SAMPLE_RATE // 5, dtype=np.float32)
+    audio = np.concatenate([edge, sound, gap, sound, short, sound, edge])
+    tight = tighten(audio, 0.15)
+    assert len(audio) - len(tight) == len(gap) - round(0.15 * SAMPLE_RATE), "only the long gap is shortened"
+    assert np.count_nonzero(tight) == 3 * len(sound)
+    assert tight[:len(edge)].max() == 0 and tight[-len(edge):].max() == 0, "silence at the edges is trim's"
+    assert np.array_equal(tighten(audio, None), audio)

@@ -15,6 +15,7 @@ count is taken, as Kokoro was trained.
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import os
 import re
@@ -53,6 +54,11 @@ _SOUND = 0.01
 """Samples louder than this (-40 dBFS) are sound; Kokoro's silences stay below it."""
 _KEEP = int(0.03 * SAMPLE_RATE)
 """Kept around the first and last sound of a clause, so onsets and releases are not cut."""
+LONGEST_PAUSE = 0.15
+"""The longest silence kept inside a clause. Kokoro stops for up to half a second at some spaces between words
+(잠을 잘 | 자기: 560 ms), which breaks a phrase that should flow and is longer than the 500 ms a listener's turn
+detector waits; such a pause is shortened to this (docs/languages.md measures what it changes)."""
+_FRAME = int(0.01 * SAMPLE_RATE)
 PAUSES = {",": 0.12, ";": 0.15, ":": 0.15, "—": 0.12, ".": 0.3, "!": 0.3, "?": 0.3, "…": 0.35}
 """Silence after a clause that ends in this mark (Kokoro's own trailing silence is trimmed); none after the last."""
 
@@ -215,8 +221,10 @@ class KokoroTTS(TTS):
         """Kokoro's token ids for ``phonemes``; symbols it does not know are left out."""
         return [self._vocab[symbol] for symbol in phonemes if symbol in self._vocab]
 
-    def infer(self, tokens: Sequence[int], style: str, speed: float, *, style_row: int | None = None) -> Samples:
-        """One run of the model: the audio of ``tokens`` (at most :data:`MAX_PHONEMES`), silence trimmed."""
+    def infer(self, tokens: Sequence[int], style: str, speed: float, *, style_row: int | None = None,
+              longest_pause: float | None = LONGEST_PAUSE) -> Samples:
+        """One run of the model: the audio of ``tokens`` (at most :data:`MAX_PHONEMES`), silence trimmed at the
+        edges and shortened to ``longest_pause`` inside (None: kept as Kokoro made it)."""
         table = self._styles[style]
         row = min(len(tokens) if style_row is None else style_row, len(table)) - 1
         audio = self._session.run(None, {
@@ -224,7 +232,7 @@ class KokoroTTS(TTS):
             "style": table[max(row, 0)].reshape(1, 256),
             "speed": np.array([speed], dtype=np.float32),
         })[0]
-        return trim(np.asarray(audio, dtype=np.float32).ravel())
+        return tighten(trim(np.asarray(audio, dtype=np.float32).ravel()), longest_pause)
 
     def _style_for(self, voice: str | None) -> str:
         return voice if voice is not None and voice in self._styles else self.style
@@ -264,6 +272,26 @@ def trim(audio: Samples) -> Samples:
     if not len(loud):
         return audio[:0]
     return audio[max(0, int(loud[0]) - _KEEP): int(loud[-1]) + _KEEP]
+
+
+def tighten(audio: Samples, longest: float | None = LONGEST_PAUSE) -> Samples:
+    """``audio`` with each silence between two sounds shortened to ``longest`` seconds, its middle cut out (both
+    ends of the silence are kept, so a sound's release and the next onset are not touched)."""
+    frames = len(audio) // _FRAME
+    if longest is None or frames < 3:
+        return audio
+    loud = np.abs(audio[:frames * _FRAME]).reshape(frames, _FRAME).max(axis=1) > _SOUND
+    bounds = [0, *(np.flatnonzero(np.diff(loud.astype(np.int8))) + 1).tolist(), frames]
+    kept = round(longest * SAMPLE_RATE)
+    keep = np.ones(len(audio), dtype=bool)
+    for start, end in itertools.pairwise(bounds):
+        if loud[start] or start == 0 or end == frames:
+            continue  # a sound, or the silence at an edge (trim's business)
+        extra = (end - start) * _FRAME - kept
+        if extra > 0:
+            cut = start * _FRAME + kept // 2
+            keep[cut: cut + extra] = False
+    return audio[keep]
 
 
 def fit_phonemes(phonemes: str) -> list[str]:

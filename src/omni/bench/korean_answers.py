@@ -13,6 +13,8 @@ English and in Korean; :mod:`omni.bench.bilingual_questions` judges them. Strate
   answer given as a reference (three calls; the Korean answer starts after the first two).
 - ``pivot-names``: ``pivot``, with the Korean names (CLDR, :mod:`omni.text.korean_names`) of the names the English
   reference uses given beside it: "Korean names: Italy = 이탈리아, Rome = 로마".
+- ``pivot-direct``: ``pivot-names`` without the first call: the Korean question is answered in English, then in
+  Korean with that answer as the reference.
 - ``translate``: translate the question into English, answer in English, translate the answer into Korean.
 - ``translate-names``: ``translate``, with the Korean names of the names in the English answer given to the
   translating call.
@@ -26,16 +28,16 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from contextlib import aclosing
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from omni.aio import closing
 from omni.backends.base import LLM, GenerationOptions
 from omni.bench.bilingual_questions import ITEMS, Item, right
-from omni.session.english_pivot import english_reference, reference_notes
+from omni.session.english_pivot import english_reference, kept_korean, reference_notes
 from omni.text.korean_names import glossary, names_for_prompt, substitute
-from omni.types import ChatMessage, TextDelta
+from omni.types import ChatMessage, LLMEvent, TextDelta
 
 Language = Literal["ko", "en"]
 INSTRUCTIONS = "You are a helpful voice assistant. Answer briefly."
@@ -56,14 +58,22 @@ class Reply:
 Strategy = Callable[[LLM, list[ChatMessage], Language], Awaitable[Reply]]
 
 
+def _options(temperature: float, max_tokens: int = MAX_TOKENS) -> GenerationOptions:
+    return GenerationOptions(temperature=temperature, max_tokens=max_tokens)
+
+
 async def _complete(llm: LLM, messages: Sequence[ChatMessage], temperature: float,
                     max_tokens: int = MAX_TOKENS) -> tuple[str, float]:
     """The whole text of one call and the seconds to its first token."""
+    return await _timed(llm.chat(list(messages), options=_options(temperature, max_tokens)))
+
+
+async def _timed(stream: AsyncIterator[LLMEvent]) -> tuple[str, float]:
+    """The whole text of a stream of events and the seconds to its first text."""
     start = time.perf_counter()
     first = None
     pieces = []
-    options = GenerationOptions(temperature=temperature, max_tokens=max_tokens)
-    async with aclosing(llm.chat(list(messages), options=options)) as events:
+    async with closing(stream) as events:
         async for event in events:
             if isinstance(event, TextDelta):
                 first = first or time.perf_counter() - start
@@ -98,10 +108,11 @@ def _plain(temperature: float, instructions: str = INSTRUCTIONS,
     return answer
 
 
-async def _english_answer(llm: LLM, turns: list[ChatMessage]) -> str:
+async def _english_answer(llm: LLM, turns: list[ChatMessage], translated: bool = True) -> str:
     """The last Korean turn translated into English, and the LLM's English answer to it (the session's own
-    :func:`omni.session.english_pivot.english_reference`)."""
-    return await english_reference(llm, [ChatMessage("system", INSTRUCTIONS), *turns])
+    :func:`omni.session.english_pivot.english_reference`); not ``translated``: the Korean turn answered in
+    English."""
+    return await english_reference(llm, [ChatMessage("system", INSTRUCTIONS), *turns], translated=translated)
 
 
 def _names_note(english: str) -> str:
@@ -117,16 +128,17 @@ def _pivot_prompt(question: str, reference: str, names: bool) -> str:
     return "\n\n".join((question, *(notes if names else notes[:1]), "(Answer in Korean.)"))
 
 
-def _pivot(names: bool = False) -> Strategy:
+def _pivot(names: bool = False, translated: bool = True) -> Strategy:
     async def answer(llm: LLM, turns: list[ChatMessage], language: Language) -> Reply:
         if language == "en":
             return await _plain(0.0)(llm, turns, language)
         start = time.perf_counter()
-        reference = await _english_answer(llm, turns)
+        reference = await _english_answer(llm, turns, translated)
         messages = [ChatMessage("system", INSTRUCTIONS), *turns[:-1],
                     ChatMessage("user", _pivot_prompt(turns[-1].content, reference, names))]
         before = time.perf_counter() - start
-        text, first = await _complete(llm, messages, 0.0)
+        options = _options(0.0)
+        text, first = await _timed(kept_korean(llm, llm.chat(messages, options=options), messages, options=options))
         return Reply(text, before + first, time.perf_counter() - start, reference)
     return answer
 
@@ -171,7 +183,7 @@ async def _think_english(llm: LLM, turns: list[ChatMessage], language: Language)
     started = None
     pieces: list[str] = []
     options = GenerationOptions(temperature=0.0, max_tokens=MAX_TOKENS * 2)
-    async with aclosing(llm.chat(messages, options=options)) as events:
+    async with closing(llm.chat(messages, options=options)) as events:
         async for event in events:
             if isinstance(event, TextDelta):
                 pieces.append(event.text)
@@ -190,6 +202,7 @@ STRATEGIES: dict[str, Strategy] = {
     "few-shot": _plain(0.0, examples=EXAMPLES),
     "pivot": _pivot(),
     "pivot-names": _pivot(names=True),
+    "pivot-direct": _pivot(names=True, translated=False),
     "think-english": _think_english,
     "translate": _translated(),
     "translate-names": _translated("glossary"),

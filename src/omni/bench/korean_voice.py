@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from omni.audio.resample import resample
-from omni.backends.kokoro_tts import DEFAULT_STYLE, KOREAN_SPEED, PAUSES, KokoroTTS, clauses
+from omni.backends.kokoro_tts import DEFAULT_STYLE, KOREAN_SPEED, LONGEST_PAUSE, PAUSES, KokoroTTS, clauses
 from omni.text import korean_ipa
 from omni.text.korean_ipa import KokoroMapping, with_mapping
 from omni.text.korean_normalize import normalize_korean
@@ -118,6 +118,8 @@ class Variant:
     style_row: str = "clause"
     """Which row of the style table: ``clause`` (the phoneme count of what is voiced, as Kokoro was trained),
     ``sentence`` (of the whole sentence), or a fixed number."""
+    longest_pause: float | None = LONGEST_PAUSE
+    """Silences inside a clause shortened to this many seconds; None (``longest_pause=none``): as Kokoro made them."""
 
 
 _MAPPING_FIELDS = {f.name: f.type for f in fields(KokoroMapping)}
@@ -132,7 +134,8 @@ def parse_variant(text: str) -> Variant:
     """A variant from its name: ``default`` (the backend's), or changes to it joined by ``+``
     (``eo=ʌ+speed=0.9``); a name that starts with ``start`` changes :data:`STARTING_POINT` instead.
 
-    Keys are the fields of :class:`KokoroMapping` and ``style``, ``speed``, ``style_row``, ``split``.
+    Keys are the fields of :class:`KokoroMapping` and ``style``, ``speed``, ``style_row``, ``split``,
+    ``longest_pause``.
     """
     mapping: dict[str, object] = {}
     other: dict[str, object] = {}
@@ -151,6 +154,11 @@ def parse_variant(text: str) -> Variant:
                 other[key] = float(value)
             except ValueError:
                 raise ValueError(f"variant {text!r}: speed {value!r} is not a number") from None
+        elif key == "longest_pause":
+            try:
+                other[key] = None if value.lower() == "none" else float(value)
+            except ValueError:
+                raise ValueError(f"variant {text!r}: longest_pause {value!r} is not a number or none") from None
         elif key in ("style", "style_row", "split"):
             other[key] = value
         else:
@@ -195,7 +203,8 @@ def kokoro_speaker(tts: KokoroTTS, variant: Variant) -> Speak:
             tokens = tts.tokens(korean_ipa.phonemize(piece, variant.mapping))
             if not tokens:
                 continue
-            audio.append(tts.infer(tokens, variant.style, variant.speed, style_row=row))
+            audio.append(tts.infer(tokens, variant.style, variant.speed, style_row=row,
+                                   longest_pause=variant.longest_pause))
             first = first or time.perf_counter() - start
             if i < len(pieces) - 1:
                 audio.append(np.zeros(round(PAUSES.get(piece[-1], 0.0) * tts.sample_rate), dtype=np.float32))

@@ -6,13 +6,15 @@ Nested keys use ``__`` in the environment: ``OMNI_LLM__MODEL=/path/model.gguf``.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -171,6 +173,42 @@ class SessionSettings(_Section):
         return parse_languages(value if isinstance(value, str) else [str(v) for v in value])
 
 
+BuiltinTool = Literal["clock", "calculator", "notes", "timers"]
+
+
+class ToolsSettings(_Section):
+    builtin: Annotated[tuple[BuiltinTool, ...], NoDecode] = ("clock", "calculator", "notes", "timers")
+    """The tools Omni runs itself, offered to the model in every session: ``clock`` (``get_time``: the date and time
+    here or in a city or time zone), ``calculator`` (``calculate``: exact arithmetic and unit conversion), ``notes``
+    (``notes``: what the user asks to be remembered, for the session), ``timers`` (``timer``: timers and reminders
+    said aloud when due). ``[]`` (``OMNI_TOOLS__BUILTIN=""``) turns them all off; a client's tool of the same name is
+    the client's (docs/tools.md)."""
+    timezone: str | None = None
+    """The IANA time zone ``get_time`` tells the time of when no place is asked about, and reminders' times of day
+    are in; by default the machine's."""
+
+    @field_validator("builtin", mode="before")
+    @classmethod
+    def _names(cls, value: object) -> object:
+        if isinstance(value, str):  # "clock,notes" or '["clock", "notes"]' in the environment
+            if value.strip().startswith("["):
+                return json.loads(value)
+            return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        import zoneinfo
+
+        if value is not None:
+            try:
+                zoneinfo.ZoneInfo(value)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Asia/Seoul") from exc
+        return value
+
+
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
     """Anything other than a loopback address needs at least one API key."""
@@ -200,6 +238,7 @@ class Settings(BaseSettings):
     tts: TTSSettings = TTSSettings()
     vision: VisionSettings = VisionSettings()
     session: SessionSettings = SessionSettings()
+    tools: ToolsSettings = ToolsSettings()
     server: ServerSettings = ServerSettings()
 
     @classmethod

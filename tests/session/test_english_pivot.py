@@ -1,15 +1,17 @@
 """``session.korean_answers = "pivot"`` on virtual time: a Korean question is answered after two hidden calls (the
 question in English, the English answer), with that answer and the Korean names in it as a reference; an English
-question, a turn with tools or the default setting make the one usual call; a Korean answer that copies its English
-reference is asked again."""
+question, a turn with tools it may need or the default setting make the one usual call; a Korean answer that copies
+its English reference is asked again."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from omni.config import ToolsSettings
 from omni.events import ReplyDone
 from omni.session.english_pivot import IN_KOREAN, INTERPRETER, TO_ENGLISH
 from omni.session.tools import FunctionTool, ToolBox
+from omni.tools.builtin import builtin_toolbox
 from omni.types import Tool
 from tests.fakes.backends import silence, speech
 from tests.session.harness import Harness, make_harness
@@ -74,3 +76,15 @@ async def test_a_korean_answer_that_copies_its_english_reference_is_asked_again_
     *_, copied, again = h.llm.prompts
     assert again[:-1] == copied[:-1] and again[-1].content == f"{copied[-1].content}\n{IN_KOREAN}"
     assert "Rome" not in " ".join(h.tts.texts), "the English copy is never spoken"
+
+
+async def test_built_in_tools_a_question_has_no_cues_for_do_not_stop_the_pivot() -> None:
+    h = pivoting(make_harness([], [*HIDDEN, ANSWER], toolbox=builtin_toolbox(ToolsSettings())))
+    assert await ask(h, QUESTION) == [ANSWER]
+    assert len(h.llm.prompts) == 3, "by way of English, the built-in tools being no use to this question"
+    assert h.llm.calls[2][1].may_call == frozenset(), "and the answer may not call them"
+    tools, options = h.llm.calls[1]
+    assert tools == h.llm.calls[2][0] and options.may_call == frozenset(), "the English answer's prompt starts the same"
+    timely = pivoting(make_harness([], ["도쿄는 지금 오후 5시예요."], toolbox=builtin_toolbox(ToolsSettings())))
+    await ask(timely, "도쿄는 지금 몇 시예요?")
+    assert len(timely.llm.prompts) == 1, "a question for the clock is answered with it, directly"

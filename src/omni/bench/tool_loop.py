@@ -1,10 +1,11 @@
 """The tool loop measured: the kept tool conversations (:mod:`omni.bench.tool_conversations`) through a real
 :class:`Session` on the embedded LLM, the tools given as a client gives them, judged and timed.
 
-Run with ``python -m omni.bench.tool_loop [--json FILE] [--every N] [--temperature T[,T...]] [--verbose]``
-(docs/tools.md has the numbers). Each item is a fresh session with the five tools as *client* tools and Omni's
-default instructions, as the Realtime API gives them to a client that sets only ``tools``: the runner does what a
-Realtime client does. It adds the user's text (``conversation.item.create``) and asks for a response
+Run with ``python -m omni.bench.tool_loop [--json FILE] [--every N] [--temperature T[,T...]] [--verbose]
+[--builtin TOOLS]`` (docs/tools.md has the numbers). Each item is a fresh session with the five tools as *client*
+tools (with ``--builtin``, Omni's built-in tools beside them, as ``omni serve`` offers them) and Omni's default
+instructions, as the Realtime API gives them to a client that sets only ``tools``: the runner does what a Realtime
+client does. It adds the user's text (``conversation.item.create``) and asks for a response
 (``response.create``); when the response ends with function calls (the ``function_call`` items a client is sent), it
 runs them on the canned client side (:func:`~omni.bench.tool_conversations.client_result`), adds each result as a
 ``function_call_output`` item and asks for the next response, up to :data:`MAX_RESPONSES` responses a turn. The
@@ -29,12 +30,16 @@ from pathlib import Path
 from omni.backends.base import LLM
 from omni.bench.tool_conversations import ITEMS, KINDS, TOOLS, Call, Item, client_result, judge_turn
 from omni.clock import RealClock
+from omni.config import ToolsSettings
 from omni.events import LLMFirstToken, ReplyDone, ReplyStarted, SessionEvent, ToolCallRequested
 from omni.session.context import Item as ConversationItem
 from omni.session.context import new_id
 from omni.session.playout import CollectingOutput
 from omni.session.session import Backends, Session, SessionOptions
+from omni.tools.builtin import builtin_toolbox
 from omni.types import Tool, ToolCall
+
+NO_BUILTINS = ToolsSettings(builtin=())
 
 MAX_RESPONSES = 4
 """Responses a turn may take (calls, then the answer); a turn still calling tools after these has no answer."""
@@ -111,10 +116,11 @@ def session_options(base: SessionOptions, temperature: float) -> SessionOptions:
                    speculate_after_ms=None, listen_ahead_ms=None, interpreter=None)
 
 
-async def run_item(llm: LLM, item: Item, base: SessionOptions, temperature: float) -> ItemResult:
+async def run_item(llm: LLM, item: Item, base: SessionOptions, temperature: float,
+                   builtin: ToolsSettings = NO_BUILTINS) -> ItemResult:
     recorder = _Recorder()
     session = Session(Backends(llm=llm), session_options(base, temperature), clock=RealClock(),
-                      output=CollectingOutput(), observers=[recorder])
+                      output=CollectingOutput(), observers=[recorder], toolbox=builtin_toolbox(builtin))
     results = []
     try:
         # No session.prefill(): the last item's prompt in llama.cpp's cache starts with the same instructions and
@@ -160,11 +166,12 @@ def _output(call: ToolCall) -> str:
 
 
 async def run(llm: LLM, items: Sequence[Item], base: SessionOptions, temperatures: Sequence[float],
-              finished: Callable[[ItemResult], None] = lambda result: None) -> list[ItemResult]:
+              finished: Callable[[ItemResult], None] = lambda result: None,
+              builtin: ToolsSettings = NO_BUILTINS) -> list[ItemResult]:
     results = []
     for temperature in temperatures:
         for item in items:
-            result = await run_item(llm, item, base, temperature)
+            result = await run_item(llm, item, base, temperature, builtin)
             results.append(result)
             finished(result)
     return results
@@ -250,6 +257,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="comma-separated sampling temperatures (the Realtime API's default is 0.8)")
     parser.add_argument("--only", default="", help="comma-separated item ids or kinds to run")
     parser.add_argument("--verbose", action="store_true", help="print each conversation as it ends")
+    parser.add_argument("--builtin", default="", metavar="TOOLS",
+                        help="comma-separated built-in tools offered beside the client's, as omni serve does "
+                             "(clock,calculator,notes); none by default")
     parser.add_argument("--rejudge", type=Path, metavar="JSON",
                         help="judge the conversations of an earlier run's JSON again (after the keys changed)")
     return parser
@@ -293,7 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress(describe(result))
         save()
 
-    results = asyncio.run(run(llm, items, base, temperatures, finished))
+    builtin = ToolsSettings(builtin=args.builtin, timezone=settings.tools.timezone)
+    results = asyncio.run(run(llm, items, base, temperatures, finished, builtin))
     print(format_summary(summarise(results)))
     return 0
 

@@ -12,9 +12,10 @@ from omni.audio.echo_gate import EchoGate
 from omni.cli.common import add_global_flags, guarded, settings_from
 from omni.clock import RealClock
 from omni.events import ReplyDone, SessionEvent, SpeechStarted, StageError, TranscriptionDone
-from omni.session.build import load_backends, session_options
+from omni.session.build import load_backends, session_options, session_toolbox
 from omni.session.session import Backends, Session, SessionOptions
 from omni.session.timing import TimingObserver
+from omni.session.tools import ToolBox
 
 OUTPUT_RATE = 24000
 
@@ -31,16 +32,18 @@ def run(args: argparse.Namespace) -> int:
     print("loading models…", file=sys.stderr, flush=True)
     backends = load_backends(settings)
     asyncio.run(converse(backends, session_options(settings),
-                         "Listening — speak any time, interrupt the answer by talking; Ctrl-C quits."))
+                         "Listening — speak any time, interrupt the answer by talking; Ctrl-C quits.",
+                         toolbox=session_toolbox(settings)))
     return 0
 
 
-async def converse(backends: Backends, options: SessionOptions, banner: str) -> None:
-    """A live session on the microphone and speaker until Ctrl-C (``omni talk``, ``omni interpret``)."""
+async def converse(backends: Backends, options: SessionOptions, banner: str, *, toolbox: ToolBox | None = None) -> None:
+    """A live session on the microphone and speaker until Ctrl-C (``omni talk``, ``omni interpret``; an interpreter
+    offers no tools)."""
     gate = EchoGate()
     speaker = SpeakerOutput(OUTPUT_RATE, gate)
     timing = TimingObserver()
-    session = Session(backends, options, clock=RealClock(), output=speaker,
+    session = Session(backends, options, clock=RealClock(), output=speaker, toolbox=toolbox,
                       observers=[_show, timing, lambda e: _show_timing(e, timing)])
     await session.prefill()
     microphone = Microphone(session.push_audio, gate)

@@ -22,7 +22,7 @@ from omni.server.realtime_config import RealtimeConfig
 from omni.server.realtime_events import ServerEvent
 from omni.server.state import ServerState
 from omni.server.wire_output import WireOutput
-from omni.session.build import session_options
+from omni.session.build import session_options, session_toolbox
 from omni.session.session import Session
 from omni.session.timing import TimingObserver
 
@@ -77,7 +77,8 @@ async def _converse(websocket: WebSocket, state: ServerState) -> None:
         turns_seen = len(timing.turns)
 
     base = session_options(settings)
-    session = Session(state.backends, base, clock=clock, output=WireOutput(clock), observers=[measure])
+    session = Session(state.backends, base, clock=clock, output=WireOutput(clock), observers=[measure],
+                      toolbox=session_toolbox(settings))
     config = RealtimeConfig.initial(base, state.model_ids["transcription"])
     beta = websocket.headers.get("openai-beta", "").replace(" ", "").lower().startswith("realtime=v1")
     def send(event: ServerEvent) -> None:

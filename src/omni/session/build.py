@@ -9,7 +9,9 @@ from omni.backends.registry import create
 from omni.config import Settings
 from omni.session.interpreter import Interpreter
 from omni.session.session import Backends, SessionOptions
+from omni.session.tools import ToolBox
 from omni.session.turns import TurnOptions
+from omni.tools.builtin import builtin_toolbox
 
 
 def session_options(settings: Settings, **overrides: Any) -> SessionOptions:
@@ -36,6 +38,12 @@ def session_options(settings: Settings, **overrides: Any) -> SessionOptions:
         korean_answers=session.korean_answers,
     )
     return SessionOptions(**{**options.__dict__, **overrides})
+
+
+def session_toolbox(settings: Settings) -> ToolBox:
+    """The tools a session runs itself: the built-in ones ``[tools]`` enables, built for this session alone (the
+    notes one user asks to be remembered are not another's)."""
+    return builtin_toolbox(settings.tools)
 
 
 def load_backends(settings: Settings, *, listen: bool = True, speak: bool = True, see: bool = True) -> Backends:

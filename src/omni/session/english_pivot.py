@@ -31,16 +31,18 @@ KOREAN_ANSWER = Direction("en", "ko")
 English (the 1.5B model copies its reference word for word about one time in eight)."""
 
 
-async def english_reference(llm: LLM, messages: Sequence[ChatMessage], *, translated: bool = True) -> str:
+async def english_reference(llm: LLM, messages: Sequence[ChatMessage], *, tools: Sequence[Tool] = (),
+                            translated: bool = True) -> str:
     """The English answer to the newest user message of ``messages`` (a conversation prompt whose last message is
     the Korean question, without reminders): asked in English after the same history, or (not ``translated``) the
-    Korean question itself answered in English, one call fewer."""
+    Korean question itself answered in English, one call fewer. ``tools``: those the conversation's prompt offers,
+    offered here too (never called) so that the prompt's cached prefix is the conversation's."""
     question = messages[-1].content
     if translated:
         asked = await translate(llm, INTERPRETER, question, direction=TO_ENGLISH) or question
     else:
         asked = f"{question}\n\n{IN_ENGLISH}"
-    return await _complete(llm, [*messages[:-1], ChatMessage("user", asked)], ANSWER_TOKENS)
+    return await _complete(llm, [*messages[:-1], ChatMessage("user", asked)], tools, ANSWER_TOKENS)
 
 
 def reference_notes(reference: str) -> list[str]:
@@ -62,10 +64,10 @@ def kept_korean(llm: LLM, events: AsyncIterator[LLMEvent], messages: Sequence[Ch
     return kept_to_target(events, KOREAN_ANSWER, lambda: llm.chat(insisting, tools=tools, options=options))
 
 
-async def _complete(llm: LLM, messages: list[ChatMessage], max_tokens: int) -> str:
-    options = GenerationOptions(temperature=0.0, max_tokens=max_tokens, tool_choice="none")
+async def _complete(llm: LLM, messages: list[ChatMessage], tools: Sequence[Tool], max_tokens: int) -> str:
+    options = GenerationOptions(temperature=0.0, max_tokens=max_tokens, may_call=frozenset())
     pieces: list[str] = []
-    async with closing(llm.chat(messages, options=options)) as events:
+    async with closing(llm.chat(messages, tools=tools, options=options)) as events:
         async for event in events:
             if isinstance(event, TextDelta):
                 pieces.append(event.text)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Literal
@@ -47,18 +47,29 @@ from omni.events import (
 from omni.session.context import Conversation, Item, new_id
 from omni.session.early_stream import EarlyStream, LLMRequest
 from omni.session.english_pivot import LANGUAGES as PIVOT_LANGUAGES
-from omni.session.english_pivot import english_reference, reference_notes
+from omni.session.english_pivot import english_reference, kept_korean, reference_notes
 from omni.session.input_audio import InputAudio
 from omni.session.interpreter import Interpreter, kept_to_target
 from omni.session.listen_ahead import ListenAhead, settled_words
 from omni.session.playout import AudioOutput
 from omni.session.speech import SpeechHandle
-from omni.session.tools import ToolBox, after_results, new_calls, this_turn
+from omni.session.tools import Message, ToolBox, ToolContext, after_results, new_calls, this_turn
 from omni.session.turns import Endpointer, SpeechEnd, SpeechStart, TurnOptions
 from omni.session.vision import ItemImage, Viewer
 from omni.text.chunking import SpeakableChunker, voiced
 from omni.text.language import detect_language
-from omni.types import AudioChunk, ChatMessage, ImageFrame, LLMEvent, Samples, Tool, ToolCall, Transcript, Usage
+from omni.types import (
+    AudioChunk,
+    ChatMessage,
+    ImageFrame,
+    LLMEvent,
+    Samples,
+    TextDelta,
+    Tool,
+    ToolCall,
+    Transcript,
+    Usage,
+)
 from omni.vision import describe
 
 log = logging.getLogger(__name__)
@@ -67,6 +78,8 @@ STT_TAIL_MS = 100
 """Audio after the detected end of speech that STT still gets: the VAD calls soft word endings silence, and
 Whisper misreads a clipped "France" as "friends"."""
 
+QUIET_POLL_SECONDS = 0.25
+"""How often something a tool scheduled to say (a timer) looks again for a quiet moment."""
 PHRASE_PAUSE_SECONDS = 0.12
 """Silence kept after a chunk cut at a phrase boundary: about a speaker's pause there (the voice's own pause
 after the comma that closes such a chunk is 0.3 s)."""
@@ -177,6 +190,8 @@ class ReplyOverrides:
     """The reply is not added to the conversation (``conversation: "none"``)."""
     input: tuple[ChatMessage, ...] | None = None
     """The messages the reply answers instead of the conversation."""
+    say: str | None = None
+    """The reply is these words, not the LLM's (a timer that is due)."""
 
 
 class Session:
@@ -213,6 +228,9 @@ class Session:
         self._speculation: _Speculation | None = None
         self._listen_ahead = ListenAhead()
         self._closing = False
+        self._scheduled: set[asyncio.Task[None]] = set()
+        """What tools scheduled to say later (timers): not turns, so :meth:`idle` does not wait for them."""
+        self.toolbox.bind(ToolContext(schedule=self._schedule))
 
     # ---- events and tasks -------------------------------------------------------------------------------------
 
@@ -238,10 +256,29 @@ class Session:
         self._closing = True
         self._drop_speculation()
         self._listen_ahead.cancel()
-        for task in list(self._tasks):
+        for task in [*self._scheduled, *self._tasks]:
             task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await asyncio.gather(*self._scheduled, *self._tasks, return_exceptions=True)
         self.output.clear()
+
+    def _schedule(self, seconds: float, message: Message) -> Callable[[], None]:
+        """:attr:`ToolContext.schedule`: say ``message`` after ``seconds``, at the first quiet moment."""
+        task = asyncio.ensure_future(self._say_when_quiet(seconds, message))
+        self._scheduled.add(task)
+        task.add_done_callback(self._scheduled.discard)
+
+        def cancel() -> None:
+            task.cancel()
+
+        return cancel
+
+    async def _say_when_quiet(self, seconds: float, message: Message) -> None:
+        await self.clock.sleep(seconds)
+        # Not over the user, and not cutting a reply short: it waits for both to end.
+        while self.reply_active or self._endpointer.in_speech or self._transcribing:
+            await self.clock.sleep(QUIET_POLL_SECONDS)
+        if not self._closing:
+            await self._begin_reply(ReplyOverrides(say=message(self._user_language(None))), None)
 
     def configure(self, options: SessionOptions) -> None:
         """New options from now on (a ``session.update``); turn detection changes apply at once."""
@@ -264,7 +301,8 @@ class Session:
         if self.options.interpreter is not None:
             await self._prefill_next_turn()
             return
-        await self.backends.llm.prefill([ChatMessage("system", self.options.instructions)], self.toolbox.schemas)
+        await self.backends.llm.prefill([ChatMessage("system", self.options.instructions)],
+                                        self._offered_tools(ReplyOverrides()))
 
     # ---- input ------------------------------------------------------------------------------------------------
 
@@ -595,11 +633,16 @@ class Session:
 
     async def _generate(self, reply: _Reply, chunks: asyncio.Queue[_Chunk | None], early: EarlyStream | None) -> Usage:
         stream = _ReplyStream(reply, SpeakableChunker(first_phrase=self.options.first_chunk_at_phrase), chunks)
+        if reply.overrides.say is not None:
+            self._on_llm_event(stream, TextDelta(reply.overrides.say))
+            for chunk in stream.chunker.flush():
+                self._queue_speech(reply.handle, chunks, chunk, last=True)
+            return stream.usage
         await self._inputs_ready()
         reference = None
         if self._by_way_of_english(reply.overrides):
             question = self._request(overrides=reply.overrides, reminders=False)
-            reference = await english_reference(self.backends.llm, question.messages)
+            reference = await english_reference(self.backends.llm, question.messages, tools=question.tools)
         answer_now = False  # a round that only repeated calls: the next one must answer, with tools off
         for _ in range(self.options.max_tool_rounds + 1):
             request = self._after_tools(self._request(overrides=reply.overrides, reference=reference),
@@ -615,6 +658,9 @@ class Session:
                 events = kept_to_target(events, request.translation, partial(
                     self.backends.llm.chat, Interpreter.insisting(request.messages, request.translation),
                     options=request.options))
+            elif reference is not None:
+                events = kept_korean(self.backends.llm, events, request.messages, tools=request.tools,
+                                     options=request.options)
             early = None
             async with closing(events):
                 async for event in events:
@@ -626,12 +672,15 @@ class Session:
                 log.info("repeated tool calls not made again: %s", ", ".join(f"{c.name}({c.arguments})" for c in made))
                 answer_now = True
                 continue
+            local = [c for c in calls if self._runs_here(c.name, reply.overrides)]
             for call in calls:
-                self.emit(ToolCallRequested(at=self.clock.now(), reply_id=reply.handle.reply_id, call=call))
-            if not calls or not all(c.name in self.toolbox for c in calls):
-                reply.item.tool_calls = tuple(calls)
+                if call not in local:  # only the client's calls are sent to it: it cannot run a built-in tool
+                    self.emit(ToolCallRequested(at=self.clock.now(), reply_id=reply.handle.reply_id, call=call))
+            if not calls:
                 break
-            await self._run_tools(reply, calls)
+            await self._run_tools(reply, calls, local)
+            if len(local) < len(calls):
+                break  # the client's calls end the reply; the local ones' results are in the conversation already
             answer_now = False
         for chunk in stream.chunker.flush():
             self._queue_speech(reply.handle, chunks, chunk, last=True)
@@ -672,15 +721,19 @@ class Session:
             generation = replace(generation, tool_choice=after.correct)  # the correction is a call to that tool
         return LLMRequest.of([*messages, ChatMessage("system", after.note)], request.tools, generation)
 
-    async def _run_tools(self, reply: _Reply, calls: list[ToolCall]) -> None:
-        """Run local tools, record call and result items, and continue the reply in a new assistant item."""
+    async def _run_tools(self, reply: _Reply, calls: list[ToolCall], local: list[ToolCall]) -> None:
+        """Record the round's ``calls``, run the ``local`` ones and record their results; when every call was local,
+        continue the reply in a new assistant item (calls left to the client end it)."""
         handle, item = reply.handle, reply.item
-        item.tool_calls, item.status = tuple(calls), "completed"
-        for call in calls:
+        item.tool_calls = tuple(calls)
+        for call in local:
             output = await self.toolbox.run(call)
             if not reply.overrides.out_of_band:
                 self.conversation.add(Item(new_id("item"), "tool", output, tool_call_id=call.id))
             self.emit(ToolCallDone(at=self.clock.now(), reply_id=handle.reply_id, call=call, output=output))
+        if len(local) < len(calls):
+            return
+        item.status = "completed"
         reply.item = Item(new_id("item"), "assistant", status="in_progress")
         if not reply.overrides.out_of_band:
             self.conversation.add(reply.item)
@@ -750,12 +803,47 @@ class Session:
             notes += reference_notes(reference)
         if reminders and language and language != "en":
             notes.append(f"(Answer in {_LANGUAGE_NAMES.get(language, language)}.)")
+        generation = overrides.generation or self.options.generation
+        offered = self._offered_tools(overrides)
+        question = next((m.content for m in reversed(messages) if m.role == "user"), None)
+        if generation.tool_choice == "auto" and question is not None:
+            generation = self._tool_policy(generation, offered, question, language, overrides)
         if notes and messages[-1].role == "user":
             # Reminders on the newest message only, so the cached prompt prefix stays the same.
             messages[-1] = ChatMessage("user", "\n\n".join((messages[-1].content, *notes)))
-        tools = self.options.tools if overrides.tools is None else overrides.tools
-        generation = overrides.generation or self.options.generation
-        return LLMRequest.of(messages, [*self.toolbox.schemas, *tools], generation)
+        return LLMRequest.of(messages, offered, generation)
+
+    def _client_tools(self, overrides: ReplyOverrides) -> tuple[Tool, ...]:
+        return self.options.tools if overrides.tools is None else overrides.tools
+
+    def _offered_tools(self, overrides: ReplyOverrides) -> list[Tool]:
+        """The local tools (built-in ones among them), then the client's; a client's tool hides a local one of the
+        same name (a client's ``get_time`` is the client's)."""
+        client = self._client_tools(overrides)
+        names = {t.name for t in client}
+        return [*(t for t in self.toolbox.schemas if t.name not in names), *client]
+
+    def _tool_policy(self, generation: GenerationOptions, offered: Sequence[Tool], question: str,
+                     language: str | None, overrides: ReplyOverrides) -> GenerationOptions:
+        """What the reply to ``question`` may call: a local tool it triggers is called (once a turn: after its
+        result the model answers), one it has no cue for is not."""
+        triggered = [name for name in self.toolbox.triggered(question, language) if self._runs_here(name, overrides)]
+        if len(triggered) == 1 and not any(item.tool_calls for item in this_turn(self.conversation.items)):
+            return replace(generation, tool_choice=triggered[0])
+        unasked = self._unasked(question, language, overrides)
+        if unasked:
+            return replace(generation, may_call=frozenset(t.name for t in offered if t.name not in unasked))
+        return generation
+
+    def _unasked(self, question: str, language: str | None, overrides: ReplyOverrides) -> set[str]:
+        """The local tools the user's ``question`` has no cue for: offered (the prompt's cached prefix stays the
+        same) but not called, since the 1.5B model's first-token decision makes "What is the capital of France?" a
+        ``get_time("Paris")`` call when a clock is on offer (docs/tools.md, Built-in tools)."""
+        return {name for name in self.toolbox.unasked(question, language) if self._runs_here(name, overrides)}
+
+    def _runs_here(self, name: str, overrides: ReplyOverrides) -> bool:
+        """Whether the session runs a call itself: a local tool no client tool of the same name hides."""
+        return name in self.toolbox and all(t.name != name for t in self._client_tools(overrides))
 
     def _translation_request(self, interpreter: Interpreter, pending: Item | None, overrides: ReplyOverrides, *,
                              next_turn: bool) -> LLMRequest:
@@ -776,11 +864,16 @@ class Session:
     def _by_way_of_english(self, overrides: ReplyOverrides, *, pending: Item | None = None) -> bool:
         """Whether this reply answers a Korean question by way of a hidden English answer: asked for, and nothing
         the English answer could not see (tools it might need, images, messages given instead of the
-        conversation)."""
-        tools = self.options.tools if overrides.tools is None else overrides.tools
-        return (self.options.korean_answers == "pivot" and self.options.interpreter is None
-                and overrides.input is None and not tools and not self.toolbox.schemas
-                and self._user_language(pending) in PIVOT_LANGUAGES
+        conversation); the built-in tools the question has no cue for are not in its way."""
+        if not (self.options.korean_answers == "pivot" and self.options.interpreter is None
+                and overrides.input is None and not self._client_tools(overrides)):
+            return False
+        question = pending if pending is not None else next(
+            (item for item in reversed(self.conversation.items) if item.role == "user"), None)
+        language = self._user_language(pending)
+        local = {t.name for t in self.toolbox.schemas}
+        return (language in PIVOT_LANGUAGES and question is not None
+                and self._unasked(question.text, language, overrides) == local
                 and not self.conversation.images_since_reply() and not (pending is not None and pending.images))
 
     def _user_language(self, pending: Item | None) -> str | None:

@@ -7,8 +7,9 @@ import asyncio
 import inspect
 import itertools
 import json
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from omni.types import Tool, ToolCall
@@ -19,10 +20,43 @@ if TYPE_CHECKING:
 ToolFunction = Callable[..., object] | Callable[..., Awaitable[object]]
 
 
+Message = Callable[[str | None], str]
+"""What to say, given the user's language (an ISO 639-1 code, or None when unknown)."""
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a local tool may reach of its session, given once the session exists (:meth:`ToolBox.bind`)."""
+
+    schedule: Callable[[float, Message], Callable[[], None]]
+    """``schedule(seconds, message)``: after ``seconds`` on the session's clock, say ``message(language)`` to the
+    user as a reply of the session's own, as soon as no reply is active and the user is not speaking. Returns a
+    function that cancels it. Whatever is scheduled ends with the session."""
+
+
 @dataclass(frozen=True)
 class FunctionTool:
     tool: Tool
     function: ToolFunction
+    cues: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
+    """Per language, the words a message that asks for this tool has one of (a built-in tool's, in English and
+    Korean): a message in that language without any is answered without calling it. A message in a language with
+    no cues may call it."""
+
+    triggers: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
+    """Per language, phrasings that ask for this tool and nothing else ("지금 몇 시야?", "set a timer"): the reply
+    calls it, whatever the model's first token leans to (a 1.5B model's lean is weak in Korean). A trigger is also a
+    cue."""
+    bind: Callable[[ToolContext], None] | None = None
+    """Called with the session's :class:`ToolContext` (a tool that speaks later, such as a timer)."""
+
+    def asked_for_by(self, message: str, language: str | None) -> bool:
+        cues = self.cues.get(language or "")
+        return cues is None or cues.search(message) is not None or self.triggered_by(message, language)
+
+    def triggered_by(self, message: str, language: str | None) -> bool:
+        triggers = self.triggers.get(language or "")
+        return triggers is not None and triggers.search(message) is not None
 
 
 class ToolBox:
@@ -37,6 +71,19 @@ class ToolBox:
 
     def __contains__(self, name: object) -> bool:
         return name in self._tools
+
+    def bind(self, context: ToolContext) -> None:
+        for entry in self._tools.values():
+            if entry.bind is not None:
+                entry.bind(context)
+
+    def triggered(self, message: str, language: str | None) -> list[str]:
+        """The tools one of whose triggers ``message`` (in ``language``) has."""
+        return [name for name, entry in self._tools.items() if entry.triggered_by(message, language)]
+
+    def unasked(self, message: str, language: str | None) -> set[str]:
+        """The tools ``message`` (in ``language``) has none of the cues of."""
+        return {name for name, entry in self._tools.items() if not entry.asked_for_by(message, language)}
 
     async def run(self, call: ToolCall) -> str:
         entry = self._tools.get(call.name)

@@ -186,6 +186,9 @@ class ToolsSettings(_Section):
     timezone: str | None = None
     """The IANA time zone ``get_time`` tells the time of when no place is asked about, and reminders' times of day
     are in; by default the machine's."""
+    with_client_tools: bool = False
+    """Offer the built-in tools also to a client that declares tools of its own (a voice agent). Off by default:
+    more tools cost the client's tools their reliability on the embedded 1.5B model (docs/tools.md)."""
 
     @field_validator("builtin", mode="before")
     @classmethod

@@ -1,6 +1,6 @@
-"""Built-in tools in a session on scripted fakes: offered with no client tools, run by the session and never sent to
-the client, hidden by a client's tool of the same name, run beside a client's call in one round, and each session's
-notes its own."""
+"""Built-in tools in a session on scripted fakes: offered with no client tools (beside a client's only when asked
+for), run by the session and never sent to the client, hidden by a client's tool of the same name, run beside a
+client's call in one round, narrowed by cues and forced by triggers, and each session's notes its own."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ async def test_built_in_tools_are_offered_without_client_tools_and_run_by_the_se
 async def test_a_client_tool_of_the_same_name_hides_the_built_in() -> None:
     call = ToolCall("c1", "get_time", json.dumps({"city": "Tokyo"}))
     h = with_builtins([[call]])
-    h.session.configure(replace(h.session.options, tools=(CLIENT_TIME,)))
+    h.session.configure(replace(h.session.options, tools=(CLIENT_TIME,), local_tools_with_client_tools=True))
     h.session.add_user_text("What time is it in Tokyo?")
     await respond(h)
     offered = h.llm.calls[0][0]
@@ -61,7 +61,7 @@ async def test_a_client_tool_of_the_same_name_hides_the_built_in() -> None:
 async def test_a_built_in_and_a_client_call_in_one_round() -> None:
     weather = ToolCall("c2", "get_weather", json.dumps({"city": "Tokyo"}))
     h = with_builtins([[calc("c1", "2+2"), weather], "It is sunny, and 2 and 2 make 4."])
-    h.session.configure(replace(h.session.options, tools=(CLIENT_WEATHER,)))
+    h.session.configure(replace(h.session.options, tools=(CLIENT_WEATHER,), local_tools_with_client_tools=True))
     h.session.add_user_text("What's 2+2, and the weather in Tokyo?")
     await respond(h)
     assert [e.call for e in h.of(ToolCallRequested)] == [weather], "only the client's call goes to the client"
@@ -112,7 +112,7 @@ async def test_a_question_without_a_built_in_tools_cues_may_not_call_it() -> Non
 
 async def test_a_question_may_call_the_built_in_tools_it_has_cues_for_and_every_client_tool() -> None:
     h = with_builtins(["Sunny."])
-    h.session.configure(replace(h.session.options, tools=(CLIENT_WEATHER,)))
+    h.session.configure(replace(h.session.options, tools=(CLIENT_WEATHER,), local_tools_with_client_tools=True))
     h.session.add_user_text("도쿄 시간 좀 알려 줘.")
     await respond(h)
     assert h.llm.calls[0][1].may_call == frozenset({"get_time", "get_weather"})
@@ -135,3 +135,22 @@ async def test_a_question_that_triggers_a_built_in_tool_calls_it_once() -> None:
     assert h.llm.calls[0][1].tool_choice == "get_time", "called, whatever the model leans to"
     assert h.llm.calls[1][1].tool_choice == "auto", "after its result the model answers"
     assert done.text == "뉴욕은 지금 오후 3시예요."
+
+
+async def test_a_client_with_tools_of_its_own_gets_only_those_by_default() -> None:
+    h = with_builtins([[ToolCall("c1", "get_weather", json.dumps({"city": "Paris"}))]])
+    h.session.configure(replace(h.session.options, tools=(CLIENT_WEATHER,)))
+    h.session.add_user_text("What time is it in Paris?")  # a clock trigger, but the built-in clock is not offered
+    await respond(h)
+    tools, options = h.llm.calls[0]
+    assert tools == (CLIENT_WEATHER,) and options.tool_choice == "auto" and options.may_call is None
+    assert [e.call.name for e in h.of(ToolCallRequested)] == ["get_weather"], "the client's call is the client's"
+
+
+async def test_a_trigger_does_not_force_a_built_in_tool_past_the_clients_tools() -> None:
+    h = with_builtins(["Done."])
+    h.session.configure(replace(h.session.options, tools=(CLIENT_WEATHER,), local_tools_with_client_tools=True))
+    h.session.add_user_text("Set a timer for ten minutes.")
+    await respond(h)
+    options = h.llm.calls[0][1]
+    assert options.tool_choice == "auto" and options.may_call is not None and "timer" in options.may_call

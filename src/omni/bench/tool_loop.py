@@ -3,13 +3,13 @@
 
 Run with ``python -m omni.bench.tool_loop [--json FILE] [--every N] [--temperature T[,T...]] [--verbose]
 [--builtin TOOLS]`` (docs/tools.md has the numbers). Each item is a fresh session with the five tools as *client*
-tools (with ``--builtin``, Omni's built-in tools beside them, as ``omni serve`` offers them) and Omni's default
-instructions, as the Realtime API gives them to a client that sets only ``tools``: the runner does what a Realtime
-client does. It adds the user's text (``conversation.item.create``) and asks for a response
-(``response.create``); when the response ends with function calls (the ``function_call`` items a client is sent), it
-runs them on the canned client side (:func:`~omni.bench.tool_conversations.client_result`), adds each result as a
-``function_call_output`` item and asks for the next response, up to :data:`MAX_RESPONSES` responses a turn. The
-response without calls is the turn's answer.
+tools (with ``--builtin``, Omni's built-in tools beside them, as ``omni serve`` offers them with ``[tools]
+with_client_tools``) and Omni's default instructions, as the Realtime API gives them to a client that sets only
+``tools``: the runner does what a Realtime client does. It adds the user's text (``conversation.item.create``) and
+asks for a response (``response.create``); when the response ends with function calls (the ``function_call`` items
+a client is sent), it runs them on the canned client side (:func:`~omni.bench.tool_conversations.client_result`),
+adds each result as a ``function_call_output`` item and asks for the next response, up to :data:`MAX_RESPONSES`
+responses a turn. The response without calls is the turn's answer.
 
 Latency: the final answer's first token, from the ``response.create`` that produced it (the tool results are in).
 """
@@ -119,8 +119,9 @@ def session_options(base: SessionOptions, temperature: float) -> SessionOptions:
 async def run_item(llm: LLM, item: Item, base: SessionOptions, temperature: float,
                    builtin: ToolsSettings = NO_BUILTINS) -> ItemResult:
     recorder = _Recorder()
-    session = Session(Backends(llm=llm), session_options(base, temperature), clock=RealClock(),
-                      output=CollectingOutput(), observers=[recorder], toolbox=builtin_toolbox(builtin))
+    options = replace(session_options(base, temperature), local_tools_with_client_tools=bool(builtin.builtin))
+    session = Session(Backends(llm=llm), options, clock=RealClock(), output=CollectingOutput(), observers=[recorder],
+                      toolbox=builtin_toolbox(builtin))
     results = []
     try:
         # No session.prefill(): the last item's prompt in llama.cpp's cache starts with the same instructions and
@@ -258,8 +259,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--only", default="", help="comma-separated item ids or kinds to run")
     parser.add_argument("--verbose", action="store_true", help="print each conversation as it ends")
     parser.add_argument("--builtin", default="", metavar="TOOLS",
-                        help="comma-separated built-in tools offered beside the client's, as omni serve does "
-                             "(clock,calculator,notes); none by default")
+                        help="comma-separated built-in tools offered beside the client's, as omni serve does with "
+                             "[tools] with_client_tools = true (clock,calculator,notes,timers); none by default")
     parser.add_argument("--rejudge", type=Path, metavar="JSON",
                         help="judge the conversations of an earlier run's JSON again (after the keys changed)")
     return parser

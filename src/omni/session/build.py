@@ -36,6 +36,7 @@ def session_options(settings: Settings, **overrides: Any) -> SessionOptions:
         voice_ahead=session.voice_ahead,
         interpreter=Interpreter(session.interpreter) if session.interpreter else None,
         korean_answers=session.korean_answers,
+        local_tools_with_client_tools=settings.tools.with_client_tools,
     )
     return SessionOptions(**{**options.__dict__, **overrides})
 

@@ -156,6 +156,10 @@ class SessionOptions:
     max_tool_rounds: int = 4
     tools: tuple[Tool, ...] = ()
     """Tools the client runs: the model may call them; the calls end the reply and are left to the client."""
+    local_tools_with_client_tools: bool = False
+    """Offer the session's own tools (the built-in ones) also while the client declares tools of its own. Off: a
+    client with its own tools gets only those, as the cost of more tools on the 1.5B model falls on the client's
+    (docs/tools.md measures it)."""
     first_chunk_at_phrase: bool = True
     """The first spoken chunk may end at an English phrase boundary ("The capital of France" · "is Paris."), so
     speech starts a few tokens sooner; off, it ends at a sentence end or a comma after four words."""
@@ -820,15 +824,19 @@ class Session:
         """The local tools (built-in ones among them), then the client's; a client's tool hides a local one of the
         same name (a client's ``get_time`` is the client's)."""
         client = self._client_tools(overrides)
+        if client and not self.options.local_tools_with_client_tools:
+            return list(client)
         names = {t.name for t in client}
         return [*(t for t in self.toolbox.schemas if t.name not in names), *client]
 
     def _tool_policy(self, generation: GenerationOptions, offered: Sequence[Tool], question: str,
                      language: str | None, overrides: ReplyOverrides) -> GenerationOptions:
         """What the reply to ``question`` may call: a local tool it triggers is called (once a turn: after its
-        result the model answers), one it has no cue for is not."""
+        result the model answers), unless the client has tools of its own, which the model must be free to choose;
+        one it has no cue for is not called."""
         triggered = [name for name in self.toolbox.triggered(question, language) if self._runs_here(name, overrides)]
-        if len(triggered) == 1 and not any(item.tool_calls for item in this_turn(self.conversation.items)):
+        if (len(triggered) == 1 and not self._client_tools(overrides)
+                and not any(item.tool_calls for item in this_turn(self.conversation.items))):
             return replace(generation, tool_choice=triggered[0])
         unasked = self._unasked(question, language, overrides)
         if unasked:
@@ -842,8 +850,11 @@ class Session:
         return {name for name in self.toolbox.unasked(question, language) if self._runs_here(name, overrides)}
 
     def _runs_here(self, name: str, overrides: ReplyOverrides) -> bool:
-        """Whether the session runs a call itself: a local tool no client tool of the same name hides."""
-        return name in self.toolbox and all(t.name != name for t in self._client_tools(overrides))
+        """Whether the session runs a call itself: a local tool it offers that no client tool of the same name
+        hides."""
+        client = self._client_tools(overrides)
+        return (name in self.toolbox and (not client or self.options.local_tools_with_client_tools)
+                and all(t.name != name for t in client))
 
     def _translation_request(self, interpreter: Interpreter, pending: Item | None, overrides: ReplyOverrides, *,
                              next_turn: bool) -> LLMRequest:

@@ -63,6 +63,11 @@ if command -v dpkg-query >/dev/null 2>&1; then
     if ! [ -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import llama_cpp' >/dev/null 2>&1; then
         command -v c++ >/dev/null 2>&1 || missing+=(build-essential)
     fi
+    # The Agents SDK client test (tests/clients/agents-js) runs on Node.js: Debian 12's nodejs (18) and npm do.
+    if [ "$WITH_TEST" -eq 1 ]; then
+        command -v node >/dev/null 2>&1 || missing+=(nodejs)
+        command -v npm >/dev/null 2>&1 || missing+=(npm)
+    fi
     # Debian splits venv support (ensurepip) out of the interpreter package.
     if ! [ -x "$VENV/bin/python" ]; then
         py=$(find_python || true)
@@ -131,6 +136,26 @@ fi
 # -- 5. test tools ------------------------------------------------------------------------------------------
 if [ "$WITH_TEST" -eq 1 ]; then
     pip_requirements test requirements/test.txt
+fi
+
+# -- 5b. JavaScript client tests: their npm packages, exactly as locked -------------------------------------
+npm_ci() {  # folder with package.json and package-lock.json
+    local dir=$1
+    local stamp="$dir/node_modules/.omni-lock-$(file_hash "$dir/package-lock.json")"
+    if [ -e "$stamp" ]; then
+        step "$dir/package-lock.json already installed"
+        return 0
+    fi
+    command -v npm >/dev/null 2>&1 || die "npm not found: install Node.js 18 or newer and npm (Debian: nodejs npm)"
+    step "installing $dir/package-lock.json (npm ci)"
+    # npm ci starts from an empty node_modules (which removes an older stamp too); no package here needs its install
+    # scripts. On Node 18 npm warns that openai and @modelcontextprotocol ask for a newer Node ("EBADENGINE"): the
+    # parts the tests load run on 18.
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund)
+    touch "$stamp"
+}
+if [ "$WITH_TEST" -eq 1 ]; then
+    npm_ci tests/clients/agents-js
 fi
 
 # -- 6. default models --------------------------------------------------------------------------------------

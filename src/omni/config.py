@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -176,6 +176,36 @@ class SessionSettings(_Section):
 BuiltinTool = Literal["clock", "calculator", "notes", "timers"]
 
 
+class McpServerSettings(_Section):
+    """One MCP server whose tools every session is offered (``[[tools.mcp]]``): started as a ``command`` that speaks
+    MCP on stdin/stdout, or reached at a streamable HTTP ``url``."""
+
+    label: str = Field(min_length=1)
+    """Names the server in logs and errors."""
+    command: tuple[str, ...] = ()
+    """The program and its arguments, e.g. ``["python", "-m", "my_server"]``."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """Environment variables for the command, over the safe defaults the ``mcp`` package passes."""
+    url: str | None = None
+    """A streamable HTTP endpoint, e.g. ``http://127.0.0.1:8931/mcp``."""
+    headers: dict[str, str] = Field(default_factory=dict)
+    """HTTP headers for ``url`` (an ``Authorization`` header, say)."""
+    allowed_tools: tuple[str, ...] | None = None
+    """Offer only these of the server's tools; None: all of them."""
+    connect_timeout: float = Field(10.0, gt=0)
+    """Seconds to start or reach the server and list its tools."""
+    call_timeout: float = Field(30.0, gt=0)
+    """Seconds one tool call may take; past it the model gets an error result."""
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpServerSettings:
+        if bool(self.command) == bool(self.url):
+            raise ValueError(f"MCP server {self.label!r}: give either command or url")
+        if self.url is not None and not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"MCP server {self.label!r}: url must be http:// or https://")
+        return self
+
+
 class ToolsSettings(_Section):
     builtin: Annotated[tuple[BuiltinTool, ...], NoDecode] = ("clock", "calculator", "notes", "timers")
     """The tools Omni runs itself, offered to the model in every session: ``clock`` (``get_time``: the date and time
@@ -189,6 +219,17 @@ class ToolsSettings(_Section):
     with_client_tools: bool = False
     """Offer the built-in tools also to a client that declares tools of its own (a voice agent). Off by default:
     more tools cost the client's tools their reliability on the embedded 1.5B model (docs/tools.md)."""
+    mcp: tuple[McpServerSettings, ...] = ()
+    """MCP servers whose tools each session is offered beside the built-in ones (and, like them, not beside a
+    client's own tools unless ``with_client_tools``): ``[{label = "files", command = ["python", "-m", "x"]},
+    {label = "web", url = "http://127.0.0.1:8931/mcp"}]``; in the environment as JSON
+    (``OMNI_TOOLS__MCP='[{"label": "web", "url": "http://..."}]'``). Each session connects to them when it starts
+    and closes them when it ends (docs/tools.md, MCP servers)."""
+    client_mcp: Literal["auto", "any", "off"] = "auto"
+    """Whether a Realtime client may name MCP servers of its own (``{"type": "mcp", "server_url": ...}`` in
+    ``session.tools``) for this server to connect to: ``auto`` only while the server listens on a loopback address
+    (a client there reaches what the server reaches anyway), ``any`` always (a client can then make the server send
+    requests into its network: docs/security.md), ``off`` never."""
 
     @field_validator("builtin", mode="before")
     @classmethod

@@ -1,5 +1,5 @@
 """The built-in tools measured on the embedded LLM: do questions that need no tool stay without a call, and do the
-questions a built-in tool answers get the right call and an answer with its result?
+questions a built-in tool answers get the right call and an answer with its result (a timer: set for the time asked)?
 
 Run with ``python -m omni.bench.builtin_tools [--setups none,cues,no-cues] [--json FILE] [--verbose]``
 (docs/tools.md has the numbers). Each question is a fresh session with Omni's default instructions, as
@@ -34,6 +34,7 @@ from omni.session.playout import CollectingOutput
 from omni.session.session import Backends, Session, SessionOptions
 from omni.session.tools import ToolBox
 from omni.tools.builtin import builtin_tools
+from omni.tools.timers import TimerError, parse_duration
 
 SETUPS = ("none", "cues", "no-cues")
 KO_WEEKDAYS = ("월요일", "화요일", "수요일", "목요일", "금요일", "토요일", "일요일")
@@ -46,7 +47,8 @@ class Question:
     tool: str | None = None
     """The built-in tool that answers it (None: an ordinary question, which no tool should answer)."""
     expect: str = ""
-    """For a calculation: the result the answer must say. For the time: the IANA zone asked about ("" for here)."""
+    """For a calculation: the result the answer must say. For the time: the IANA zone asked about ("" for here). For
+    a timer: its length in seconds."""
     asks: str = "hour"
     """For the time: what the answer must say, the ``hour`` or the ``weekday`` in that zone."""
 
@@ -79,6 +81,9 @@ TOOL_QUESTIONS = [
     Question("도쿄는 지금 몇 시예요?", "ko", "get_time", "Asia/Tokyo"),
     Question("뉴욕은 지금 몇 시야?", "ko", "get_time", "America/New_York"),
     Question("오늘 무슨 요일이에요?", "ko", "get_time", "", "weekday"),
+    Question("Set a timer for 10 minutes.", "en", "timer", "600"),
+    Question("Remind me in 2 minutes to check the oven.", "en", "timer", "120"),
+    Question("5분 타이머 맞춰 줘.", "ko", "timer", "300"),
 ]
 
 
@@ -116,6 +121,13 @@ def judge(question: Question, calls: Sequence[tuple[str, str]], answer: str, zon
         return False
     if question.tool == "calculate":
         return question.expect in answer.replace(",", "")
+    if question.tool == "timer":
+        arguments = json.loads(calls[0][1])
+        try:
+            length = parse_duration(str(arguments.get("duration", "")))
+        except TimerError:
+            return False
+        return arguments.get("action") == "set" and length.total_seconds() == float(question.expect) and bool(answer)
     local = [moment.astimezone(zoneinfo.ZoneInfo(question.expect or zone)) for moment in between]
     if question.asks == "weekday":
         return any(m.strftime("%A") in answer or KO_WEEKDAYS[m.weekday()] in answer for m in local)

@@ -13,7 +13,7 @@ from omni.cli.common import add_global_flags, guarded, settings_from
 from omni.clock import RealClock
 from omni.config import Settings
 from omni.events import ReplyDone, ReplyTextDelta, SessionEvent, StageError
-from omni.session.build import session_options, session_toolbox
+from omni.session.build import open_session_toolbox, session_options
 from omni.session.playout import CollectingOutput
 from omni.session.session import Backends, Session
 
@@ -40,7 +40,7 @@ async def _chat(backends: Backends, settings: Settings) -> int:
         clock=RealClock(),
         output=CollectingOutput(),
         observers=[printer],
-        toolbox=session_toolbox(settings),
+        toolbox=await open_session_toolbox(settings),
     )
     await session.prefill()
     lines = _stdin_lines()

@@ -14,7 +14,7 @@ from omni.clock import RealClock
 from omni.config import Settings
 from omni.errors import ConfigError, ImageInputError, OmniError
 from omni.events import ReplyDone, SessionEvent
-from omni.session.build import session_options, session_toolbox
+from omni.session.build import open_session_toolbox, session_options
 from omni.session.playout import CollectingOutput
 from omni.session.session import Backends, Session
 from omni.types import ImageFrame
@@ -75,7 +75,7 @@ async def _ask(backends: Backends, settings: Settings, frame: ImageFrame, questi
             done.append(event)
 
     session = Session(backends, session_options(settings, output_audio=False), clock=RealClock(),
-                      output=CollectingOutput(), observers=[collect], toolbox=session_toolbox(settings))
+                      output=CollectingOutput(), observers=[collect], toolbox=await open_session_toolbox(settings))
     item = session.add_user_message(question, [frame])
     handle = await session.create_reply()
     await handle.done.wait()

@@ -11,8 +11,9 @@ from omni.audio.devices import Microphone, SpeakerOutput, require_devices
 from omni.audio.echo_gate import EchoGate
 from omni.cli.common import add_global_flags, guarded, settings_from
 from omni.clock import RealClock
+from omni.config import Settings
 from omni.events import ReplyDone, SessionEvent, SpeechStarted, StageError, TranscriptionDone
-from omni.session.build import load_backends, session_options, session_toolbox
+from omni.session.build import load_backends, open_session_toolbox, session_options
 from omni.session.session import Backends, Session, SessionOptions
 from omni.session.timing import TimingObserver
 from omni.session.tools import ToolBox
@@ -31,10 +32,14 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     print("loading models…", file=sys.stderr, flush=True)
     backends = load_backends(settings)
-    asyncio.run(converse(backends, session_options(settings),
-                         "Listening — speak any time, interrupt the answer by talking; Ctrl-C quits.",
-                         toolbox=session_toolbox(settings)))
+    asyncio.run(_talk(backends, settings))
     return 0
+
+
+async def _talk(backends: Backends, settings: Settings) -> None:
+    await converse(backends, session_options(settings),
+                   "Listening — speak any time, interrupt the answer by talking; Ctrl-C quits.",
+                   toolbox=await open_session_toolbox(settings))
 
 
 async def converse(backends: Backends, options: SessionOptions, banner: str, *, toolbox: ToolBox | None = None) -> None:

@@ -22,7 +22,7 @@ from omni.clock import RealClock
 from omni.config import Settings
 from omni.errors import AudioInputError
 from omni.events import ReplyDone, SessionEvent, SpeechStarted, StageError, TranscriptionDone
-from omni.session.build import load_backends, session_options, session_toolbox
+from omni.session.build import load_backends, open_session_toolbox, session_options
 from omni.session.playout import CollectingOutput, PacedOutput
 from omni.session.session import Backends, Session
 from omni.session.timing import TimingObserver
@@ -58,7 +58,7 @@ async def _turn(args: argparse.Namespace, audio: AudioChunk, backends: Backends,
     report = _Report()
     timing = TimingObserver()
     session = Session(backends, session_options(settings), clock=clock, output=output, observers=[report, timing],
-                      toolbox=session_toolbox(settings))
+                      toolbox=await open_session_toolbox(settings))
     await session.prefill()
     tail = AudioChunk.silence(settings.vad.silence_duration_ms / 1000 + 0.3, 16000)
     try:

@@ -20,9 +20,10 @@ from omni.clock import RealClock
 from omni.server.realtime import CLIENT_EVENT_TYPES, RealtimeProtocol
 from omni.server.realtime_config import RealtimeConfig
 from omni.server.realtime_events import ServerEvent
+from omni.server.realtime_mcp import client_mcp_allowed
 from omni.server.state import ServerState
 from omni.server.wire_output import WireOutput
-from omni.session.build import session_options, session_toolbox
+from omni.session.build import open_session_toolbox, session_options
 from omni.session.session import Session
 from omni.session.timing import TimingObserver
 
@@ -78,7 +79,7 @@ async def _converse(websocket: WebSocket, state: ServerState) -> None:
 
     base = session_options(settings)
     session = Session(state.backends, base, clock=clock, output=WireOutput(clock), observers=[measure],
-                      toolbox=session_toolbox(settings))
+                      toolbox=await open_session_toolbox(settings))
     config = RealtimeConfig.initial(base, state.model_ids["transcription"])
     beta = websocket.headers.get("openai-beta", "").replace(" ", "").lower().startswith("realtime=v1")
     def send(event: ServerEvent) -> None:
@@ -88,7 +89,8 @@ async def _converse(websocket: WebSocket, state: ServerState) -> None:
 
     protocol = RealtimeProtocol(session, config, base, send=send, beta=beta,
                                 model=websocket.query_params.get("model") or state.model_ids["realtime"],
-                                limits=settings.server, vision=settings.vision)
+                                limits=settings.server, vision=settings.vision,
+                                client_mcp=client_mcp_allowed(settings.tools, settings.server.host))
     session.observers.append(protocol.on_event)
     sender = asyncio.create_task(_send_all(websocket, outgoing))
     protocol.start()

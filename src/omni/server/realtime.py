@@ -31,7 +31,8 @@ from omni.server.realtime_config import (
     parse_tools,
 )
 from omni.server.realtime_events import Requested, ServerEvent, ServerEvents
-from omni.server.realtime_items import input_messages, message_images, message_text
+from omni.server.realtime_items import function_call_view, input_messages, message_images, message_text
+from omni.server.realtime_mcp import ApprovalError, RealtimeMcp
 from omni.session.context import Item, new_id
 from omni.session.session import ReplyOverrides, Session, SessionOptions
 from omni.types import ImageFrame, ToolCall
@@ -79,6 +80,7 @@ class RealtimeProtocol:
         model: str,
         limits: ServerSettings,
         vision: VisionSettings | None = None,
+        client_mcp: bool = False,
     ) -> None:
         self.session = session
         self.config = config
@@ -90,6 +92,8 @@ class RealtimeProtocol:
         self.id = new_id("sess")
         self.events = ServerEvents(session, send, beta=beta, config=lambda: self.config)
         self.on_event = self.events.on_event
+        self.mcp = RealtimeMcp(session, self.events, allowed=client_mcp)
+        """The MCP servers the client names (``client_mcp``: whether it may)."""
         self.send = self.events.send
         self.error = self.events.error
         self._handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {
@@ -154,9 +158,13 @@ class RealtimeProtocol:
         if not self.beta and update.get("type") not in (None, "realtime"):
             raise ClientError("only realtime sessions are supported here", param="session.type")
         config = self.config.updated_beta(update) if self.beta else self.config.updated_ga(update)
+        self.mcp.check(config.mcp)
         self.config = config
         self.session.configure(config.session_options(self.base_options))
         self.send("session.updated", session=self.session_view())
+        if config.mcp != self.mcp.entries:
+            await self.mcp.update(config.mcp)  # listed after session.updated, as the Realtime API does
+            self.config = replace(self.config, mcp=self.mcp.entries)  # those that failed are left out
 
     async def _append(self, data: dict[str, Any]) -> None:
         try:
@@ -184,7 +192,8 @@ class RealtimeProtocol:
         if after is not None and after != "root" and not self.events.has_item(after):
             raise ClientError(f"previous_item_id {after!r} is not in the conversation", code="item_not_found",
                               param="previous_item_id")
-        after = None if after == "root" else after  # "root" (insert first) is taken as "at the end"
+        # "root" (insert first) is taken as "at the end"; a function call item is kept in its round's item
+        after = None if after in (None, "root") else self.events.engine_id(after)
         item_id = entry.get("id") or new_id("item")
         if self.events.has_item(item_id):
             raise ClientError(f"an item with id {item_id!r} exists already", param="item.id")
@@ -198,6 +207,11 @@ class RealtimeProtocol:
             self.session.add_item(Item(item_id, "assistant", tool_calls=(call,)), after)
         elif kind == "message":
             await self._create_message(entry, item_id, after)
+        elif kind == "mcp_approval_response":
+            try:
+                await self.mcp.answer(entry, item_id)
+            except ApprovalError as exc:
+                raise ClientError(str(exc), code="item_not_found", param="item.approval_request_id") from exc
         else:
             raise ClientError(f"item type {kind!r} is not supported", param="item.type")
 
@@ -242,10 +256,24 @@ class RealtimeProtocol:
         return frames
 
     async def _item_retrieve(self, data: dict[str, Any]) -> None:
+        call = self.events.call(data["item_id"])
+        if call is not None:
+            view = function_call_view(data["item_id"], call[1], "completed")
+            self.send("conversation.item.retrieved", item=view)
+            return
         item = self._item(data["item_id"])
         self.send("conversation.item.retrieved", item=self.events.view(item))
 
     async def _item_delete(self, data: dict[str, Any]) -> None:
+        call = self.events.call(data["item_id"])
+        if call is not None:  # one call out of its round's item; the item goes when nothing is left in it
+            item, made = call
+            item.tool_calls = tuple(c for c in item.tool_calls if c != made)
+            if not item.tool_calls and not item.text:
+                self.session.conversation.delete(item.id)
+            self.events.forget_call(data["item_id"])
+            self.send("conversation.item.deleted", item_id=data["item_id"])
+            return
         item = self._item(data["item_id"])
         self.session.conversation.delete(item.id)
         self.send("conversation.item.deleted", item_id=item.id)

@@ -80,6 +80,8 @@ class RealtimeConfig:
     reads text)."""
     transcription_language: str | None = None
     tools: tuple[Tool, ...] = ()
+    mcp: tuple[McpEntry, ...] = ()
+    """The MCP servers ``session.tools`` names (``{"type": "mcp", ...}``), connected by ``realtime_mcp``."""
     tool_choice: str = "auto"
     temperature: float = 0.8
     max_output_tokens: int | None = None
@@ -134,6 +136,8 @@ class RealtimeConfig:
     def updated_beta(self, session: dict[str, Any]) -> RealtimeConfig:
         """Apply a beta (``OpenAI-Beta: realtime=v1``) ``session`` object."""
         config = self._common(session)
+        if config.mcp:
+            raise ConfigProblem("session.tools", "mcp tools are served on the GA protocol only (without OpenAI-Beta)")
         changes: dict[str, Any] = {}
         if "modalities" in session:
             changes["output_audio"] = "audio" in (session["modalities"] or [])
@@ -159,7 +163,7 @@ class RealtimeConfig:
         if session.get("instructions") is not None:
             changes["instructions"] = session["instructions"]
         if "tools" in session:
-            changes["tools"] = parse_tools(session["tools"] or [], "session.tools")
+            changes["tools"], changes["mcp"] = parse_session_tools(session["tools"] or [], "session.tools")
         if "tool_choice" in session:
             changes["tool_choice"] = parse_tool_choice(session["tool_choice"], "session.tool_choice")
         if session.get("temperature") is not None:
@@ -191,8 +195,8 @@ class RealtimeConfig:
             "type": "realtime", "object": "realtime.session", "id": session_id, "model": model,
             "output_modalities": ["audio"] if self.output_audio else ["text"],
             "instructions": self.instructions,
-            "tools": [tool_dict(t) for t in self.tools], "tool_choice": self.tool_choice,
-            "max_output_tokens": self.max_output_tokens or "inf",
+            "tools": [*(tool_dict(t) for t in self.tools), *(entry.view() for entry in self.mcp)],
+            "tool_choice": self.tool_choice, "max_output_tokens": self.max_output_tokens or "inf",
             "audio": {
                 "input": {"format": self.input_format.as_dict(), "transcription": transcription,
                           "turn_detection": self.turn_detection.as_dict() if self.turn_detection else None,
@@ -322,20 +326,96 @@ def max_tokens(value: object, param: str) -> int | None:
 def parse_tools(tools: object, param: str) -> tuple[Tool, ...]:
     if not isinstance(tools, list):
         raise ConfigProblem(param, f"{param} must be a list")
-    parsed = []
     for index, tool in enumerate(tools):
-        if not isinstance(tool, dict) or tool.get("type", "function") != "function" or not tool.get("name"):
-            raise ConfigProblem(f"{param}[{index}]", "only function tools with a name are supported")
-        parameters = tool.get("parameters") or {"type": "object", "properties": {}}
-        parsed.append(Tool(str(tool["name"]), str(tool.get("description") or ""), dict(parameters)))
-    return tuple(parsed)
+        if isinstance(tool, dict) and tool.get("type") == "mcp":
+            raise ConfigProblem(f"{param}[{index}]", "mcp tools are accepted in session.tools only (session.update)")
+    return tuple(_function_tool(tool, f"{param}[{index}]") for index, tool in enumerate(tools))
+
+
+def _function_tool(tool: object, param: str) -> Tool:
+    if not isinstance(tool, dict) or tool.get("type", "function") != "function" or not tool.get("name"):
+        raise ConfigProblem(param, "only function tools with a name, and mcp tools, are supported")
+    parameters = tool.get("parameters") or {"type": "object", "properties": {}}
+    return Tool(str(tool["name"]), str(tool.get("description") or ""), dict(parameters))
+
+
+@dataclass(frozen=True)
+class McpEntry:
+    """A ``{"type": "mcp"}`` tool of ``session.tools``: a streamable HTTP MCP server this server connects to for the
+    session. ``require_approval`` as given (``"always"``, also when not given, ``"never"``, or
+    ``{"never": {"tool_names": [...]}, "always": {...}}``)."""
+
+    label: str
+    url: str
+    headers: tuple[tuple[str, str], ...] = ()
+    allowed_tools: tuple[str, ...] | None = None
+    require_approval: Any = "always"
+    description: str | None = None
+
+    def needs_approval(self, name: str) -> bool:
+        rule = self.require_approval
+        if rule == "never":
+            return False
+        if isinstance(rule, dict):
+            return name not in _tool_names(rule.get("never"))  # "always" lists and unlisted tools ask
+        return True
+
+    def view(self) -> dict[str, Any]:
+        """As shown back in ``session.updated``: without the headers, which may hold a key."""
+        return {"type": "mcp", "server_label": self.label, "server_url": self.url,
+                "allowed_tools": list(self.allowed_tools) if self.allowed_tools is not None else None,
+                "require_approval": self.require_approval, "server_description": self.description}
+
+
+def _tool_names(value: object) -> tuple[str, ...]:
+    names = value.get("tool_names") if isinstance(value, dict) else value
+    return tuple(str(n) for n in names) if isinstance(names, list) else ()
+
+
+def _mcp_entry(tool: dict[str, Any], param: str) -> McpEntry:
+    label, url = tool.get("server_label"), tool.get("server_url")
+    if not isinstance(label, str) or not label:
+        raise ConfigProblem(f"{param}.server_label", f"{param}.server_label must be a non-empty string")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ConfigProblem(f"{param}.server_url", f"{param}.server_url must be an http:// or https:// URL of a "
+                            "streamable HTTP MCP server (connectors and tunnels are not available here)")
+    headers = tool.get("headers") or {}
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        raise ConfigProblem(f"{param}.headers", f"{param}.headers must be an object of strings")
+    if tool.get("authorization"):
+        headers = {**headers, "Authorization": f"Bearer {tool['authorization']}"}
+    allowed = tool.get("allowed_tools")
+    approval = tool.get("require_approval") or "always"
+    if approval not in ("always", "never") and not isinstance(approval, dict):
+        raise ConfigProblem(f"{param}.require_approval", f"{param}.require_approval must be always, never or a "
+                            "filter object")
+    return McpEntry(label, url, tuple((str(k), v) for k, v in headers.items()),
+                    _tool_names(allowed) if allowed is not None else None, approval,
+                    tool.get("server_description"))
+
+
+def parse_session_tools(tools: object, param: str) -> tuple[tuple[Tool, ...], tuple[McpEntry, ...]]:
+    """``session.tools``: the function tools, and the MCP servers (labels unique)."""
+    if not isinstance(tools, list):
+        raise ConfigProblem(param, f"{param} must be a list")
+    functions: list[Tool] = []
+    servers: list[McpEntry] = []
+    for index, tool in enumerate(tools):
+        if isinstance(tool, dict) and tool.get("type") == "mcp":
+            entry = _mcp_entry(tool, f"{param}[{index}]")
+            if any(s.label == entry.label for s in servers):
+                raise ConfigProblem(f"{param}[{index}].server_label", f"two MCP servers are labelled {entry.label!r}")
+            servers.append(entry)
+        else:
+            functions.append(_function_tool(tool, f"{param}[{index}]"))
+    return tuple(functions), tuple(servers)
 
 
 def parse_tool_choice(value: object, param: str) -> str:
     if value in ("auto", "none", "required"):
         return str(value)
-    if isinstance(value, dict) and value.get("type") == "function" and value.get("name"):
-        return str(value["name"])
+    if isinstance(value, dict) and value.get("type") in ("function", "mcp") and value.get("name"):
+        return str(value["name"])  # an MCP tool by its name (its server's label aside)
     raise ConfigProblem(param, f"{param} must be auto, none, required or a function")
 
 

@@ -21,11 +21,17 @@ from omni.events import (
     SpeechStarted,
     SpeechStopped,
     StageError,
+    ToolCallDone,
     ToolCallRequested,
     TranscriptionDone,
 )
 from omni.server.realtime_config import RealtimeConfig
-from omni.server.realtime_items import function_call_view, item_view
+from omni.server.realtime_items import (
+    function_call_view,
+    item_view,
+    mcp_approval_request_view,
+    mcp_call_view,
+)
 from omni.session.context import Item, new_id
 from omni.session.session import Session
 from omni.types import AudioChunk, ToolCall
@@ -61,6 +67,15 @@ class _Response:
     audio_ms: float = 0.0
 
 
+@dataclass(frozen=True)
+class CallItem:
+    """A function call the model made, shown to the client as an item of its own: the Realtime API has one item per
+    call, the engine keeps a round's calls in one assistant item (``item_id``)."""
+
+    item_id: str
+    call: ToolCall
+
+
 @dataclass
 class Requested:
     """What a ``response.create`` asked for, waiting for the engine's ReplyStarted."""
@@ -85,6 +100,14 @@ class ServerEvents:
         self._speech_item: str | None = None
         self.audio_items: set[str] = set()
         """User items that came as audio and assistant items that were spoken."""
+        self.call_items: dict[str, CallItem] = {}
+        """The function call items the client was shown, by their ids, in the order they were made."""
+        self._shown: set[str] = set()
+        """Ids of the engine's items the client was told of (``conversation.item.added``)."""
+        self.mcp_label: Callable[[str], str | None] = lambda name: None
+        """The label of the client's MCP server a tool is of, else None (set by ``realtime_mcp``)."""
+        self.approvals: dict[str, ToolCall] = {}
+        """MCP calls waiting for the client's approval, by the id of their ``mcp_approval_request`` item."""
 
     @property
     def config(self) -> RealtimeConfig:
@@ -104,15 +127,53 @@ class ServerEvents:
         self._requested = requested
 
     def has_item(self, item_id: str) -> bool:
-        return any(item.id == item_id for item in self.session.conversation.items)
+        return any(item.id == item_id for item in self.session.conversation.items) or self.call(item_id) is not None
+
+    def call(self, item_id: str) -> tuple[Item, ToolCall] | None:
+        """The engine's item and the call behind a function call item the client was shown (None for other ids, and
+        for a call whose item has left the conversation)."""
+        shown = self.call_items.get(item_id)
+        if shown is None:
+            return None
+        try:
+            return self.session.conversation.get(shown.item_id), shown.call
+        except KeyError:
+            del self.call_items[item_id]  # its round's item was deleted: the id is unknown from now on
+            return None
+
+    def forget_call(self, item_id: str) -> None:
+        self.call_items.pop(item_id, None)
+
+    def engine_id(self, item_id: str) -> str:
+        """The engine's item for an id the client knows: a function call item is kept in its round's item."""
+        found = self.call(item_id)
+        return found[0].id if found is not None else item_id
 
     def view(self, item: Item) -> dict[str, Any]:
         return item_view(item, audio=item.id in self.audio_items, beta=self.beta)
 
     def _previous_id(self, item_id: str) -> str | None:
-        ids = [item.id for item in self.session.conversation.items]
+        """The item before ``item_id`` as the client knows the conversation: the nearest earlier item it was shown.
+        A round's function calls count as their own items; the engine's items the client never saw (a round's item
+        that only holds calls, a built-in tool's result) are skipped, since a client places an item after its
+        ``previous_item_id`` and has no place for an id it does not know (the Agents SDK puts it last)."""
+        items = self.session.conversation.items
+        ids = [item.id for item in items]
         index = ids.index(item_id) if item_id in ids else len(ids)
-        return ids[index - 1] if index > 0 else None
+        for item in reversed(items[:index]):
+            previous = self._last_shown_of(item.id)
+            if previous is not None:
+                return previous
+        return None
+
+    def _last_shown_of(self, engine_id: str) -> str | None:
+        """The last item the client was shown of the engine's item ``engine_id``: its last function call, else the
+        item itself."""
+        calls = [view for view, shown in list(self.call_items.items())
+                 if shown.item_id == engine_id and self.call(view) is not None]
+        if calls:
+            return calls[-1]
+        return engine_id if engine_id in self._shown else None
 
     def on_event(self, event: SessionEvent) -> None:
         if isinstance(event, SpeechStarted):
@@ -152,6 +213,8 @@ class ServerEvents:
                 piece = AudioChunk(event.chunk.samples[start:start + step], event.chunk.sample_rate)
                 self.send("response.output_audio.delta", **self._where(response),
                           delta=self.config.output_format.encode(piece))
+        elif isinstance(event, ToolCallRequested | ToolCallDone) and self.mcp_label(event.call.name) is not None:
+            self._mcp_item(event)
         elif isinstance(event, ToolCallRequested):
             self._function_call(self._responses[event.reply_id], event.call)
         elif isinstance(event, ReplyDone):
@@ -166,6 +229,7 @@ class ServerEvents:
             item = self.session.conversation.get(item_id)
         except KeyError:
             return
+        self._shown.add(item_id)
         self.send("conversation.item.added", previous_item_id=self._previous_id(item_id), item=self.view(item))
         if item.status == "completed":
             self._item_done(item_id)
@@ -213,6 +277,7 @@ class ServerEvents:
         self.send("response.output_item.added", response_id=response.id, output_index=len(response.output) - 1,
                   item=item)
         if response.in_conversation:
+            self._shown.add(item_id)
             self.send("conversation.item.added", previous_item_id=self._previous_id(item_id), item=item)
         self.send("response.content_part.added", **self._where(response), part=self._part(response, ""))
 
@@ -252,12 +317,65 @@ class ServerEvents:
         response.output.append(added)
         index = len(response.output) - 1
         self.send("response.output_item.added", response_id=response.id, output_index=index, item=added)
+        current = self.session.current
+        # The call is in the conversation as part of the reply's item (the session records the round's calls there
+        # once it has told them); the client gets it as an item of its own, which it can retrieve, delete and name
+        # as a previous_item_id.
+        in_conversation = response.in_conversation and current is not None and current.reply_id == response.id
+        previous = None
+        if in_conversation and current is not None:
+            previous = self._last_shown_of(current.item_id) or self._previous_id(current.item_id)
+            self.call_items[item_id] = CallItem(current.item_id, call)
+            self.send("conversation.item.added", previous_item_id=previous, item=added)
         where = {"response_id": response.id, "item_id": item_id, "output_index": index, "call_id": call.id}
         self.send("response.function_call_arguments.delta", **where, delta=call.arguments)
         self.send("response.function_call_arguments.done", **where, name=call.name, arguments=call.arguments)
         done = function_call_view(item_id, call, "completed")
         response.output[index] = done
         self.send("response.output_item.done", response_id=response.id, output_index=index, item=done)
+        if in_conversation and not self.beta:
+            self.send("conversation.item.done", previous_item_id=previous, item=done)
+
+    def _mcp_item(self, event: ToolCallRequested | ToolCallDone) -> None:
+        """A call to a tool of the client's MCP server: run here (ToolCallDone), an ``mcp_call`` item with its output
+        or error; waiting for approval (ToolCallRequested), an ``mcp_approval_request`` item, which ends the
+        response. These items are not the engine's (the call and its result are kept in its own items)."""
+        response = self._responses.get(event.reply_id)
+        label = self.mcp_label(event.call.name)
+        if response is None or label is None:
+            return
+        self._close_message(response, "completed")
+        if isinstance(event, ToolCallRequested):
+            item_id = new_id("mcpr")
+            self.approvals[item_id] = event.call
+            request = mcp_approval_request_view(item_id, event.call, label)
+            self._server_item_done(response, self._server_item_added(response, request), request)
+            return
+        item_id = new_id("mcp")
+        done = mcp_call_view(item_id, event.call, label, event.output)
+        index = self._server_item_added(response, mcp_call_view(item_id, replace(event.call, arguments=""), label,
+                                                                None))
+        where = {"response_id": response.id, "item_id": item_id, "output_index": index}
+        self.send("response.mcp_call_arguments.delta", **where, delta=event.call.arguments)
+        self.send("response.mcp_call_arguments.done", **where, arguments=event.call.arguments)
+        self.send("response.mcp_call.in_progress", item_id=item_id, output_index=index)
+        ended = "response.mcp_call.failed" if done["error"] is not None else "response.mcp_call.completed"
+        self.send(ended, item_id=item_id, output_index=index)
+        self._server_item_done(response, index, done)
+
+    def _server_item_added(self, response: _Response, item: dict[str, Any]) -> int:
+        response.output.append(item)
+        index = len(response.output) - 1
+        self.send("response.output_item.added", response_id=response.id, output_index=index, item=item)
+        if response.in_conversation:
+            self.send("conversation.item.added", previous_item_id=self._previous_id(item["id"]), item=item)
+        return index
+
+    def _server_item_done(self, response: _Response, index: int, item: dict[str, Any]) -> None:
+        response.output[index] = item
+        self.send("response.output_item.done", response_id=response.id, output_index=index, item=item)
+        if response.in_conversation:
+            self.send("conversation.item.done", previous_item_id=self._previous_id(item["id"]), item=item)
 
     def _response_done(self, event: ReplyDone) -> None:
         response = self._responses.pop(event.reply_id, None)

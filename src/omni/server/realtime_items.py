@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from omni.session.context import Item
@@ -17,6 +18,8 @@ def item_view(item: Item, *, audio: bool, beta: bool) -> dict[str, Any]:
     base: dict[str, Any] = {"id": item.id, "object": "realtime.item", "status": status}
     if item.role == "tool":
         return {**base, "type": "function_call_output", "call_id": item.tool_call_id or "", "output": item.text}
+    if item.role == "assistant" and item.tool_calls and not item.text:  # a client's function_call item
+        return function_call_view(item.id, item.tool_calls[0], status)
     if item.role == "user" and not audio:
         parts = [{"type": "input_text", "text": item.text}] if item.text or not item.images else []
         parts += [image_view(image, beta=beta) for image in item.images]
@@ -77,3 +80,28 @@ def input_messages(items: list[dict[str, Any]]) -> tuple[ChatMessage, ...]:
             messages.append(ChatMessage(role if role in ("system", "user", "assistant") else "user",
                                         message_text(entry.get("content") or [])))
     return tuple(messages)
+
+
+def mcp_call_view(item_id: str, call: ToolCall, server_label: str, output: str | None,
+                  approval_request_id: str | None = None) -> dict[str, Any]:
+    """A call to a tool of a client's MCP server, run by this server: its ``output``, or its ``error`` when the
+    result is an ``{"error": ...}`` (``output`` None: not run yet)."""
+    error = _error_message(output) if output is not None else None
+    return {"id": item_id, "type": "mcp_call", "server_label": server_label, "name": call.name,
+            "arguments": call.arguments, "approval_request_id": approval_request_id,
+            "output": None if error is not None else output,
+            "error": {"type": "tool_execution_error", "message": error} if error is not None else None}
+
+
+def mcp_approval_request_view(item_id: str, call: ToolCall, server_label: str) -> dict[str, Any]:
+    return {"id": item_id, "type": "mcp_approval_request", "server_label": server_label, "name": call.name,
+            "arguments": call.arguments}
+
+
+def _error_message(output: str) -> str | None:
+    try:
+        value = json.loads(output)
+    except ValueError:
+        return None
+    error = value.get("error") if isinstance(value, dict) else None
+    return str(error) if error is not None else None

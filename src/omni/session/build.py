@@ -11,7 +11,7 @@ from omni.session.interpreter import Interpreter
 from omni.session.session import Backends, SessionOptions
 from omni.session.tools import ToolBox
 from omni.session.turns import TurnOptions
-from omni.tools.builtin import builtin_toolbox
+from omni.tools.builtin import builtin_toolbox, builtin_tools
 
 
 def session_options(settings: Settings, **overrides: Any) -> SessionOptions:
@@ -45,6 +45,20 @@ def session_toolbox(settings: Settings) -> ToolBox:
     """The tools a session runs itself: the built-in ones ``[tools]`` enables, built for this session alone (the
     notes one user asks to be remembered are not another's)."""
     return builtin_toolbox(settings.tools)
+
+
+async def open_session_toolbox(settings: Settings) -> ToolBox:
+    """:func:`session_toolbox` and the tools of the MCP servers ``[tools] mcp`` names, connected for this session
+    (a server that cannot be reached is logged and left out); the toolbox owns the connections, and the session
+    closes them when it ends. A built-in tool's name wins over an MCP tool of the same name."""
+    if not settings.tools.mcp:
+        return session_toolbox(settings)
+    from omni.tools.mcp import mcp_tools
+
+    tools, connections = await mcp_tools(settings.tools.mcp)
+    builtin = builtin_tools(settings.tools)
+    taken = {t.tool.name for t in builtin}
+    return ToolBox([*builtin, *(t for t in tools if t.tool.name not in taken)], owned=connections)
 
 
 def load_backends(settings: Settings, *, listen: bool = True, speak: bool = True, see: bool = True) -> Backends:

@@ -264,6 +264,7 @@ class Session:
             task.cancel()
         await asyncio.gather(*self._scheduled, *self._tasks, return_exceptions=True)
         self.output.clear()
+        await self.toolbox.aclose()  # the MCP connections its tools hold
 
     def _schedule(self, seconds: float, message: Message) -> Callable[[], None]:
         """:attr:`ToolContext.schedule`: say ``message`` after ``seconds``, at the first quiet moment."""
@@ -820,14 +821,21 @@ class Session:
     def _client_tools(self, overrides: ReplyOverrides) -> tuple[Tool, ...]:
         return self.options.tools if overrides.tools is None else overrides.tools
 
+    def _has_client_tools(self, overrides: ReplyOverrides) -> bool:
+        """Whether the client declared tools: its own, or tools the session runs for it (a Realtime MCP server's)."""
+        return bool(self._client_tools(overrides) or self.toolbox.declared_schemas)
+
     def _offered_tools(self, overrides: ReplyOverrides) -> list[Tool]:
-        """The local tools (built-in ones among them), then the client's; a client's tool hides a local one of the
-        same name (a client's ``get_time`` is the client's)."""
+        """The local tools (built-in ones among them), then those the client declared for the session to run, then
+        the client's; a client's tool hides a local one of the same name (a client's ``get_time`` is the
+        client's)."""
         client = self._client_tools(overrides)
-        if client and not self.options.local_tools_with_client_tools:
-            return list(client)
         names = {t.name for t in client}
-        return [*(t for t in self.toolbox.schemas if t.name not in names), *client]
+        declared = [t for t in self.toolbox.declared_schemas if t.name not in names]
+        if (client or declared) and not self.options.local_tools_with_client_tools:
+            return [*declared, *client]
+        names |= {t.name for t in declared}
+        return [*(t for t in self.toolbox.own_schemas if t.name not in names), *declared, *client]
 
     def _tool_policy(self, generation: GenerationOptions, offered: Sequence[Tool], question: str,
                      language: str | None, overrides: ReplyOverrides) -> GenerationOptions:
@@ -835,7 +843,7 @@ class Session:
         result the model answers), unless the client has tools of its own, which the model must be free to choose;
         one it has no cue for is not called."""
         triggered = [name for name in self.toolbox.triggered(question, language) if self._runs_here(name, overrides)]
-        if (len(triggered) == 1 and not self._client_tools(overrides)
+        if (len(triggered) == 1 and not self._has_client_tools(overrides)
                 and not any(item.tool_calls for item in this_turn(self.conversation.items))):
             return replace(generation, tool_choice=triggered[0])
         unasked = self._unasked(question, language, overrides)
@@ -851,10 +859,12 @@ class Session:
 
     def _runs_here(self, name: str, overrides: ReplyOverrides) -> bool:
         """Whether the session runs a call itself: a local tool it offers that no client tool of the same name
-        hides."""
+        hides, and that needs no approval (a call that does ends the reply as a client's call does)."""
         client = self._client_tools(overrides)
-        return (name in self.toolbox and (not client or self.options.local_tools_with_client_tools)
-                and all(t.name != name for t in client))
+        if name not in self.toolbox or self.toolbox.needs_approval(name) or any(t.name == name for t in client):
+            return False
+        return (self.toolbox.is_declared(name) or not self._has_client_tools(overrides)
+                or self.options.local_tools_with_client_tools)
 
     def _translation_request(self, interpreter: Interpreter, pending: Item | None, overrides: ReplyOverrides, *,
                              next_turn: bool) -> LLMRequest:
@@ -877,7 +887,7 @@ class Session:
         the English answer could not see (tools it might need, images, messages given instead of the
         conversation); the built-in tools the question has no cue for are not in its way."""
         if not (self.options.korean_answers == "pivot" and self.options.interpreter is None
-                and overrides.input is None and not self._client_tools(overrides)):
+                and overrides.input is None and not self._has_client_tools(overrides)):
             return False
         question = pending if pending is not None else next(
             (item for item in reversed(self.conversation.items) if item.role == "user"), None)

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from omni.types import Tool, ToolCall
 
@@ -49,6 +49,9 @@ class FunctionTool:
     cue."""
     bind: Callable[[ToolContext], None] | None = None
     """Called with the session's :class:`ToolContext` (a tool that speaks later, such as a timer)."""
+    needs_approval: bool = False
+    """A call is not run until the client approves it (a Realtime MCP tool with ``require_approval``): it ends the
+    reply as a client's call does, and is run once approved (:meth:`ToolBox.run`)."""
 
     def asked_for_by(self, message: str, language: str | None) -> bool:
         cues = self.cues.get(language or "")
@@ -59,18 +62,60 @@ class FunctionTool:
         return triggers is not None and triggers.search(message) is not None
 
 
-class ToolBox:
-    """The tools a session may run itself. Results and errors both go back to the model as text."""
+class Closeable(Protocol):
+    async def aclose(self) -> None: ...
 
-    def __init__(self, tools: Sequence[FunctionTool] = ()) -> None:
+
+class ToolBox:
+    """The tools a session may run itself. Results and errors both go back to the model as text.
+
+    Two kinds: the session's own (built-in tools, configured MCP servers' tools), and those the client declared
+    that the session runs for it (a Realtime ``mcp`` entry's tools, :meth:`declare`), which are offered with the
+    client's tools and hide an own tool of the same name. ``owned``: what the tools hold open (MCP connections),
+    closed by :meth:`aclose` when the session ends."""
+
+    def __init__(self, tools: Sequence[FunctionTool] = (), *, owned: Sequence[Closeable] = ()) -> None:
         self._tools = {t.tool.name: t for t in tools}
+        self._declared: dict[str, FunctionTool] = {}
+        self._owned = list(owned)
 
     @property
     def schemas(self) -> list[Tool]:
-        return [t.tool for t in self._tools.values()]
+        """Every tool: the own ones (less those a declared one hides), then the declared ones."""
+        return [*self.own_schemas, *self.declared_schemas]
+
+    @property
+    def own_schemas(self) -> list[Tool]:
+        return [t.tool for name, t in self._tools.items() if name not in self._declared]
+
+    @property
+    def declared_schemas(self) -> list[Tool]:
+        return [t.tool for t in self._declared.values()]
 
     def __contains__(self, name: object) -> bool:
-        return name in self._tools
+        return name in self._declared or name in self._tools
+
+    def _entry(self, name: str) -> FunctionTool | None:
+        return self._declared.get(name) or self._tools.get(name)
+
+    def is_declared(self, name: str) -> bool:
+        return name in self._declared
+
+    def needs_approval(self, name: str) -> bool:
+        entry = self._entry(name)
+        return entry is not None and entry.needs_approval
+
+    def declare(self, tools: Sequence[FunctionTool]) -> None:
+        """The tools the client declared that the session runs, replacing those declared before."""
+        self._declared = {t.tool.name: t for t in tools}
+
+    def own(self, resource: Closeable) -> None:
+        """Close ``resource`` with the toolbox."""
+        self._owned.append(resource)
+
+    async def aclose(self) -> None:
+        owned, self._owned = self._owned, []
+        await asyncio.gather(*(resource.aclose() for resource in owned), return_exceptions=True)
 
     def bind(self, context: ToolContext) -> None:
         for entry in self._tools.values():
@@ -79,14 +124,16 @@ class ToolBox:
 
     def triggered(self, message: str, language: str | None) -> list[str]:
         """The tools one of whose triggers ``message`` (in ``language``) has."""
-        return [name for name, entry in self._tools.items() if entry.triggered_by(message, language)]
+        return [name for name, entry in self._tools.items()
+                if name not in self._declared and entry.triggered_by(message, language)]
 
     def unasked(self, message: str, language: str | None) -> set[str]:
         """The tools ``message`` (in ``language``) has none of the cues of."""
-        return {name for name, entry in self._tools.items() if not entry.asked_for_by(message, language)}
+        return {name for name, entry in self._tools.items()
+                if name not in self._declared and not entry.asked_for_by(message, language)}
 
     async def run(self, call: ToolCall) -> str:
-        entry = self._tools.get(call.name)
+        entry = self._entry(call.name)
         if entry is None:
             return json.dumps({"error": f"unknown tool {call.name!r}"})
         try:

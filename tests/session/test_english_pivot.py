@@ -1,5 +1,5 @@
-"""``session.korean_answers = "pivot"`` on virtual time: a Korean question is answered after two hidden calls (the
-question in English, the English answer), with that answer and the Korean names in it as a reference; an English
+"""``session.korean_answers = "pivot"`` on virtual time: a Korean question is answered after a hidden call (the
+question answered in English), with that answer and the Korean names in it as a reference; an English
 question, a turn with tools it may need or the default setting make the one usual call; a Korean answer that copies
 its English reference is asked again."""
 
@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from omni.config import ToolsSettings
 from omni.events import ReplyDone
-from omni.session.english_pivot import IN_KOREAN, INTERPRETER, TO_ENGLISH
+from omni.session.english_pivot import IN_ENGLISH, IN_KOREAN
 from omni.session.tools import FunctionTool, ToolBox
 from omni.tools.builtin import builtin_toolbox
 from omni.types import Tool
@@ -17,7 +17,7 @@ from tests.fakes.backends import silence, speech
 from tests.session.harness import Harness, make_harness
 
 QUESTION = "이탈리아의 수도는 어디인가요?"
-HIDDEN = ["What is the capital of Italy?", "The capital of Italy is Rome."]
+HIDDEN = ["The capital of Italy is Rome."]
 ANSWER = "이탈리아의 수도는 로마입니다."
 
 
@@ -36,14 +36,14 @@ async def ask(h: Harness, text: str) -> list[str]:
 async def test_a_korean_question_is_answered_with_the_english_answer_and_its_korean_names() -> None:
     h = pivoting(make_harness([], [*HIDDEN, ANSWER]))
     assert await ask(h, QUESTION) == [ANSWER]
-    translation, english, korean = h.llm.prompts
-    assert translation == INTERPRETER.prompt(QUESTION, direction=TO_ENGLISH), "the interpreter's translation"
-    assert english[0].content == h.session.options.instructions and english[-1].content == HIDDEN[0]
+    english, korean = h.llm.prompts
+    assert english[0].content == h.session.options.instructions
+    assert english[-1].content == f"{QUESTION}\n\n{IN_ENGLISH}", "the Korean question, answered in English"
     assert korean[:-1] == english[:-1], "the same conversation, only the last message differs"
     last = korean[-1].content
-    assert last.startswith(QUESTION) and f'(A reference answer in English: "{HIDDEN[1]}".' in last
+    assert last.startswith(QUESTION) and f'(A reference answer in English: "{HIDDEN[0]}".' in last
     assert "Rome = 로마" in last and "Italy = 이탈리아" in last and last.endswith("(Answer in Korean.)")
-    assert all(options.temperature == 0.0 for _, options in h.llm.calls[:2]), "the hidden calls are greedy"
+    assert h.llm.calls[0][1].temperature == 0.0, "the hidden call is greedy"
     assert ANSWER in " ".join(h.tts.texts) and "Rome" not in " ".join(h.tts.texts), "only the Korean is spoken"
 
 
@@ -54,7 +54,7 @@ async def test_a_spoken_korean_question_is_not_started_before_its_reference() ->
     await h.feed(silence(1.5))
     await h.clock.run_until(lambda: len(h.of(ReplyDone)) >= 1, limit=30)
     assert [done.text for done in h.of(ReplyDone)] == [ANSWER]
-    assert len(h.llm.prompts) == 3, "no reply started during the pause on a prompt without the reference"
+    assert len(h.llm.prompts) == 2, "no reply started during the pause on a prompt without the reference"
 
 
 async def test_english_questions_tools_and_the_default_answer_directly() -> None:
@@ -70,9 +70,9 @@ async def test_english_questions_tools_and_the_default_answer_directly() -> None
 
 
 async def test_a_korean_answer_that_copies_its_english_reference_is_asked_again_in_korean() -> None:
-    h = pivoting(make_harness([], [*HIDDEN, HIDDEN[1], ANSWER]))
+    h = pivoting(make_harness([], [*HIDDEN, HIDDEN[0], ANSWER]))
     assert await ask(h, QUESTION) == [ANSWER]
-    assert len(h.llm.prompts) == 4
+    assert len(h.llm.prompts) == 3
     *_, copied, again = h.llm.prompts
     assert again[:-1] == copied[:-1] and again[-1].content == f"{copied[-1].content}\n{IN_KOREAN}"
     assert "Rome" not in " ".join(h.tts.texts), "the English copy is never spoken"
@@ -81,10 +81,10 @@ async def test_a_korean_answer_that_copies_its_english_reference_is_asked_again_
 async def test_built_in_tools_a_question_has_no_cues_for_do_not_stop_the_pivot() -> None:
     h = pivoting(make_harness([], [*HIDDEN, ANSWER], toolbox=builtin_toolbox(ToolsSettings())))
     assert await ask(h, QUESTION) == [ANSWER]
-    assert len(h.llm.prompts) == 3, "by way of English, the built-in tools being no use to this question"
-    assert h.llm.calls[2][1].may_call == frozenset(), "and the answer may not call them"
-    tools, options = h.llm.calls[1]
-    assert tools == h.llm.calls[2][0] and options.may_call == frozenset(), "the English answer's prompt starts the same"
+    assert len(h.llm.prompts) == 2, "by way of English, the built-in tools being no use to this question"
+    assert h.llm.calls[1][1].may_call == frozenset(), "and the answer may not call them"
+    tools, options = h.llm.calls[0]
+    assert tools == h.llm.calls[1][0] and options.may_call == frozenset(), "the English answer's prompt starts the same"
     timely = pivoting(make_harness([], ["도쿄는 지금 오후 5시예요."], toolbox=builtin_toolbox(ToolsSettings())))
     await ask(timely, "도쿄는 지금 몇 시예요?")
     assert len(timely.llm.prompts) == 1, "a question for the clock is answered with it, directly"

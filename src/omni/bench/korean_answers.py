@@ -13,8 +13,8 @@ English and in Korean; :mod:`omni.bench.bilingual_questions` judges them. Strate
   answer given as a reference (three calls; the Korean answer starts after the first two).
 - ``pivot-names``: ``pivot``, with the Korean names (CLDR, :mod:`omni.text.korean_names`) of the names the English
   reference uses given beside it: "Korean names: Italy = 이탈리아, Rome = 로마".
-- ``pivot-direct``: ``pivot-names`` without the first call: the Korean question is answered in English, then in
-  Korean with that answer as the reference.
+- ``pivot-direct`` (the session's pivot): ``pivot-names`` without the first call: the Korean question is answered in
+  English, then in Korean with that answer as the reference.
 - ``translate``: translate the question into English, answer in English, translate the answer into Korean.
 - ``translate-names``: ``translate``, with the Korean names of the names in the English answer given to the
   translating call.
@@ -108,7 +108,7 @@ def _plain(temperature: float, instructions: str = INSTRUCTIONS,
     return answer
 
 
-async def _english_answer(llm: LLM, turns: list[ChatMessage], translated: bool = True) -> str:
+async def _english_answer(llm: LLM, turns: list[ChatMessage], translated: bool) -> str:
     """The last Korean turn translated into English, and the LLM's English answer to it (the session's own
     :func:`omni.session.english_pivot.english_reference`); not ``translated``: the Korean turn answered in
     English."""
@@ -161,7 +161,7 @@ def _translated(names: NameMode = "none") -> Strategy:
         if language == "en":
             return await _plain(0.0)(llm, turns, language)
         start = time.perf_counter()
-        english = await _english_answer(llm, turns)
+        english = await _english_answer(llm, turns, translated=True)
         before = time.perf_counter() - start
         text, first = await _complete(llm, _translation_prompt(english, names), 0.0)
         return Reply(text, before + first, time.perf_counter() - start, english)

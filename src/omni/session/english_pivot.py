@@ -1,12 +1,13 @@
 """Korean answers by way of English: the embedded LLM answers an English question far better than the same question
 in Korean (docs/languages.md: 31 of 32 against 13), because it knows the facts but writes Korean names wrong.
 
-For a Korean turn, two hidden calls first: the question translated into English (by the interpreter's prompt, which
-keeps a question a question), and the English answer to it in the conversation so far. The spoken Korean answer is
-then written with that answer as a reference, and with the Korean names (CLDR, :mod:`omni.text.korean_names`) of
-the names it uses: "Rome" is given as 로마, so the answer does not say 뉴욕. An answer that starts by copying the
-English reference is asked again, in Korean (:func:`kept_korean`). The two calls are the price, paid before the
-first Korean word (``session.korean_answers = "pivot"`` switches it on; docs/languages.md measures it).
+For a Korean turn, one hidden call first: the Korean question answered in English, in the conversation so far
+(translating the question first, by the interpreter's prompt, is the other way, one call more; it measured worse:
+17 of 32 against 20). The spoken Korean answer is then written with that answer as a reference, and with the Korean
+names (CLDR, :mod:`omni.text.korean_names`) of the names it uses: "Rome" is given as 로마, so the answer does not
+say 뉴욕. An answer that starts by copying the English reference is asked again, in Korean (:func:`kept_korean`).
+The hidden call is the price, paid before the first Korean word (``session.korean_answers = "pivot"`` switches it
+on; docs/languages.md measures it).
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ English (the 1.5B model copies its reference word for word about one time in eig
 
 
 async def english_reference(llm: LLM, messages: Sequence[ChatMessage], *, tools: Sequence[Tool] = (),
-                            translated: bool = True) -> str:
+                            translated: bool = False) -> str:
     """The English answer to the newest user message of ``messages`` (a conversation prompt whose last message is
-    the Korean question, without reminders): asked in English after the same history, or (not ``translated``) the
-    Korean question itself answered in English, one call fewer. ``tools``: those the conversation's prompt offers,
-    offered here too (never called) so that the prompt's cached prefix is the conversation's."""
+    the Korean question, without reminders): the Korean question answered in English, or (``translated``) the
+    question translated into English first and asked in English after the same history, one call more. ``tools``:
+    those the conversation's prompt offers, offered here too (never called) so that the prompt's cached prefix is the
+    conversation's."""
     question = messages[-1].content
     if translated:
         asked = await translate(llm, INTERPRETER, question, direction=TO_ENGLISH) or question

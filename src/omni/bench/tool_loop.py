@@ -2,14 +2,15 @@
 :class:`Session` on the embedded LLM, the tools given as a client gives them, judged and timed.
 
 Run with ``python -m omni.bench.tool_loop [--json FILE] [--every N] [--temperature T[,T...]] [--verbose]
-[--builtin TOOLS]`` (docs/tools.md has the numbers). Each item is a fresh session with the five tools as *client*
-tools (with ``--builtin``, Omni's built-in tools beside them, as ``omni serve`` offers them with ``[tools]
-with_client_tools``) and Omni's default instructions, as the Realtime API gives them to a client that sets only
-``tools``: the runner does what a Realtime client does. It adds the user's text (``conversation.item.create``) and
-asks for a response (``response.create``); when the response ends with function calls (the ``function_call`` items
-a client is sent), it runs them on the canned client side (:func:`~omni.bench.tool_conversations.client_result`),
-adds each result as a ``function_call_output`` item and asks for the next response, up to :data:`MAX_RESPONSES`
-responses a turn. The response without calls is the turn's answer.
+[--builtin TOOLS] [--instructions TEXT]`` (docs/tools.md has the numbers). Each item is a fresh session with the
+five tools as *client* tools (with ``--builtin``, Omni's built-in tools beside them, as ``omni serve`` offers them
+with ``[tools] with_client_tools``) and Omni's default instructions (or ``--instructions``), as the Realtime API gives
+them to a client that sets only ``tools``: the runner does what a Realtime client does. It adds the user's text
+(``conversation.item.create``) and asks for a response (``response.create``); when the response ends with function
+calls (the ``function_call`` items a client is sent), it runs them on the canned client side
+(:func:`~omni.bench.tool_conversations.client_result`), adds each result as a ``function_call_output`` item and asks
+for the next response, up to :data:`MAX_RESPONSES` responses a turn. The response without calls is the turn's
+answer.
 
 Latency: the final answer's first token, from the ``response.create`` that produced it (the tool results are in).
 """
@@ -258,6 +259,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="comma-separated sampling temperatures (the Realtime API's default is 0.8)")
     parser.add_argument("--only", default="", help="comma-separated item ids or kinds to run")
     parser.add_argument("--verbose", action="store_true", help="print each conversation as it ends")
+    parser.add_argument("--instructions", metavar="TEXT",
+                        help="a client's instructions instead of Omni's default (an Agents SDK agent always sets "
+                             "its own)")
     parser.add_argument("--builtin", default="", metavar="TOOLS",
                         help="comma-separated built-in tools offered beside the client's, as omni serve does with "
                              "[tools] with_client_tools = true (clock,calculator,notes,timers); none by default")
@@ -281,6 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = load_settings()
     llm = registry.create("llm", settings.llm.backend, settings)
     base = configured(settings, output_audio=False, language=None)
+    if args.instructions is not None:
+        base = replace(base, instructions=args.instructions)
     started = time.perf_counter()
     done: list[ItemResult] = []
 

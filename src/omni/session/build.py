@@ -41,18 +41,13 @@ def session_options(settings: Settings, **overrides: Any) -> SessionOptions:
     return SessionOptions(**{**options.__dict__, **overrides})
 
 
-def session_toolbox(settings: Settings) -> ToolBox:
-    """The tools a session runs itself: the built-in ones ``[tools]`` enables, built for this session alone (the
-    notes one user asks to be remembered are not another's)."""
-    return builtin_toolbox(settings.tools)
-
-
 async def open_session_toolbox(settings: Settings) -> ToolBox:
-    """:func:`session_toolbox` and the tools of the MCP servers ``[tools] mcp`` names, connected for this session
-    (a server that cannot be reached is logged and left out); the toolbox owns the connections, and the session
-    closes them when it ends. A built-in tool's name wins over an MCP tool of the same name."""
+    """The tools a session runs itself, built for this session alone (the notes one user asks to be remembered are
+    not another's): the built-in ones ``[tools]`` enables, and the tools of the MCP servers ``[tools] mcp`` names,
+    connected for this session (a server that cannot be reached is logged and left out); the toolbox owns the
+    connections, and the session closes them when it ends. A built-in tool's name wins over an MCP tool's."""
     if not settings.tools.mcp:
-        return session_toolbox(settings)
+        return builtin_toolbox(settings.tools)
     from omni.tools.mcp import mcp_tools
 
     tools, connections = await mcp_tools(settings.tools.mcp)

@@ -217,8 +217,9 @@ class ToolsSettings(_Section):
     """The IANA time zone ``get_time`` tells the time of when no place is asked about, and reminders' times of day
     are in; by default the machine's."""
     with_client_tools: bool = False
-    """Offer the built-in tools also to a client that declares tools of its own (a voice agent). Off by default:
-    more tools cost the client's tools their reliability on the embedded 1.5B model (docs/tools.md)."""
+    """Offer the built-in tools also to a client that brings tools or instructions of its own (a voice agent). Off
+    by default: on the embedded 1.5B model more tools cost the client's tools their reliability, and under a
+    client's instructions the model calls tools for questions that need none (docs/tools.md)."""
     mcp: tuple[McpServerSettings, ...] = ()
     """MCP servers whose tools each session is offered beside the built-in ones (and, like them, not beside a
     client's own tools unless ``with_client_tools``): ``[{label = "files", command = ["python", "-m", "x"]},

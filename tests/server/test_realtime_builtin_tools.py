@@ -55,3 +55,17 @@ async def test_a_due_timer_is_a_response_the_client_did_not_ask_for() -> None:
     said = "".join(str(e["delta"]) for e in events if e["type"] == "response.output_text.delta")
     assert said == "Your tea timer is done."
     assert events[-1]["response"]["status"] == "completed"
+
+
+async def test_a_client_that_sets_its_own_instructions_gets_no_built_in_tools() -> None:
+    state = fake_state([], ["Paris.", "Paris."])
+    async with serving(state) as url, realtime(url) as wire:
+        await wire.send({"type": "session.update", "session": {"type": "realtime", "output_modalities": ["text"],
+                                                               "instructions": "Answer in one complete sentence."}})
+        await wire.until("session.updated")
+        await wire.send({"type": "conversation.item.create", "item": {
+            "type": "message", "role": "user", "content": [{"type": "input_text", "text": "Capital of France?"}]}})
+        await wire.send({"type": "response.create"})
+        await wire.until("response.done")
+    offered, _ = state.backends.llm.calls[0]  # type: ignore[attr-defined]
+    assert offered == ()

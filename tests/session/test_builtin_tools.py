@@ -1,6 +1,7 @@
 """Built-in tools in a session on scripted fakes: offered with no client tools (beside a client's only when asked
 for), run by the session and never sent to the client, hidden by a client's tool of the same name, run beside a
-client's call in one round, narrowed by cues and forced by triggers, and each session's notes its own."""
+client's call in one round, offered only to questions with their cues and forced by triggers, and each session's
+notes its own."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import replace
 
 from omni.config import ToolsSettings
 from omni.events import ReplyDone, ToolCallDone, ToolCallRequested
+from omni.session.session import ReplyOverrides
 from omni.tools.builtin import builtin_toolbox
 from omni.types import Tool, ToolCall
 from tests.session.harness import Harness, make_harness
@@ -38,7 +40,7 @@ async def test_built_in_tools_are_offered_without_client_tools_and_run_by_the_se
     h.session.add_user_text("What is 37 times 43?")
     done = await respond(h)
     offered = [t.name for t in h.llm.calls[0][0]]
-    assert offered == ["get_time", "calculate", "notes", "timer"]
+    assert offered == ["calculate"], "the tools the question has cues for"
     assert h.of(ToolCallRequested) == [], "a built-in call is not sent to the client"
     assert json.loads(h.of(ToolCallDone)[0].output) == {"expression": "37*43", "result": "1591"}
     assert h.llm.prompts[1][-2].role == "tool" and "1591" in h.llm.prompts[1][-2].content
@@ -52,7 +54,7 @@ async def test_a_client_tool_of_the_same_name_hides_the_built_in() -> None:
     h.session.add_user_text("What time is it in Tokyo?")
     await respond(h)
     offered = h.llm.calls[0][0]
-    assert [t.name for t in offered] == ["calculate", "notes", "timer", "get_time"]
+    assert [t.name for t in offered] == ["get_time"]
     assert offered[-1] == CLIENT_TIME, "the client's schema, not the built-in one"
     assert [e.call for e in h.of(ToolCallRequested)] == [call], "the client's call is the client's to run"
     assert h.of(ToolCallDone) == []
@@ -101,30 +103,21 @@ async def test_no_built_in_tools_when_switched_off() -> None:
     assert h.llm.calls[0][0] == ()
 
 
-async def test_a_question_without_a_built_in_tools_cues_may_not_call_it() -> None:
-    h = with_builtins(["Paris."])
+async def test_a_question_without_a_built_in_tools_cues_is_not_offered_it() -> None:
+    h = with_builtins(["Paris.", "Paris."])
+    await h.session.prefill()
     h.session.add_user_text("What is the capital of France?")
     await respond(h)
-    tools, options = h.llm.calls[0]
-    assert [t.name for t in tools] == ["get_time", "calculate", "notes", "timer"], "offered: the prompt is the same"
-    assert options.may_call == frozenset()
+    assert h.llm.calls[0][0] == (), "no tool in the prompt: the model neither calls one nor refuses for want of one"
+    assert h.llm.prefilled[0] == h.llm.prompts[0][:1], "the prefilled prompt is the ordinary turn's"
 
 
-async def test_a_question_may_call_the_built_in_tools_it_has_cues_for_and_every_client_tool() -> None:
+async def test_a_question_is_offered_the_built_in_tools_it_has_cues_for_and_every_client_tool() -> None:
     h = with_builtins(["Sunny."])
     h.session.configure(replace(h.session.options, tools=(CLIENT_WEATHER,), local_tools_with_client_tools=True))
     h.session.add_user_text("도쿄 시간 좀 알려 줘.")
     await respond(h)
-    assert h.llm.calls[0][1].may_call == frozenset({"get_time", "get_weather"})
-
-
-async def test_a_client_tool_choice_is_not_narrowed_by_cues() -> None:
-    h = with_builtins([[calc("c1", "1+1")], "Two."])
-    h.session.configure(replace(h.session.options, generation=replace(h.session.options.generation,
-                                                                      tool_choice="required")))
-    h.session.add_user_text("Hello there!")
-    await respond(h)
-    assert h.llm.calls[0][1].may_call is None
+    assert [t.name for t in h.llm.calls[0][0]] == ["get_time", "get_weather"]
 
 
 async def test_a_question_that_triggers_a_built_in_tool_calls_it_once() -> None:
@@ -152,5 +145,21 @@ async def test_a_trigger_does_not_force_a_built_in_tool_past_the_clients_tools()
     h.session.configure(replace(h.session.options, tools=(CLIENT_WEATHER,), local_tools_with_client_tools=True))
     h.session.add_user_text("Set a timer for ten minutes.")
     await respond(h)
-    options = h.llm.calls[0][1]
-    assert options.tool_choice == "auto" and options.may_call is not None and "timer" in options.may_call
+    tools, options = h.llm.calls[0]
+    assert options.tool_choice == "auto" and [t.name for t in tools] == ["calculate", "timer", "get_weather"]
+
+
+async def test_a_client_with_instructions_of_its_own_gets_no_built_in_tools_by_default() -> None:
+    h = with_builtins(["Paris.", "Paris.", "Paris."])
+    h.session.configure(replace(h.session.options, instructions="Answer in one sentence.", client_instructions=True))
+    h.session.add_user_text("What is the capital of France?")
+    await respond(h)
+    assert h.llm.calls[0][0] == (), "under a client's instructions the model calls tools for anything"
+    h.session.configure(replace(h.session.options, client_instructions=False))
+    await h.session.create_reply(overrides=ReplyOverrides(instructions="Answer in French."))
+    await h.clock.run_until(lambda: len(h.of(ReplyDone)) == 2, limit=20)
+    assert h.llm.calls[1][0] == (), "nor under a response's own instructions"
+    h.session.configure(replace(h.session.options, client_instructions=True, local_tools_with_client_tools=True))
+    h.session.add_user_text("And what time is it there?")
+    await respond(h)
+    assert [t.name for t in h.llm.calls[2][0]] == ["get_time"]

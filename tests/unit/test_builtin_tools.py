@@ -269,7 +269,11 @@ def test_cues_decide_which_built_in_tools_a_question_may_call(question: str, too
     ("Remind me at 7 PM to call Mom.", "timer"), ("5분 타이머 맞춰 줘", "timer"), ("10분 뒤에 알려 줘", "timer"),
     ("Please remember that my locker number is 42.", "notes"), ("내 주차 위치 기억해 줘", "notes"),
     ("What is the capital of France?", None), ("몇 시간 자야 해요?", None), ("몇 시에 일어나야 해요?", None),
-    ("What is 37 times 43?", None), ("잠을 잘 자는 방법을 알려 주세요.", None), ("Do you remember me?", None),
+    ("What is 37 times 43?", "calculate"), ("37 곱하기 43은 얼마예요?", "calculate"),
+    ("80의 15퍼센트는 얼마야?", "calculate"), ("5마일은 몇 킬로미터예요?", "calculate"),
+    ("What's 15 percent of 80?", "calculate"), ("Convert 5 miles to kilometers.", "calculate"),
+    ("How many legs does a spider have?", None),
+    ("I was born in 1990.", None), ("잠을 잘 자는 방법을 알려 주세요.", None), ("Do you remember me?", None),
 ])
 def test_triggers_make_a_question_a_call_of_one_built_in_tool(question: str, tool: str | None) -> None:
     box = builtin_toolbox(ToolsSettings())

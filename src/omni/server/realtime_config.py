@@ -228,6 +228,7 @@ class RealtimeConfig:
         return replace(
             base,
             instructions=self.instructions,
+            client_instructions=self.instructions != base.instructions,
             turn_detection="server_vad" if detection else "manual",
             turn=detection.turn_options(base.turn) if detection else base.turn,
             create_response=detection.create_response if detection else False,

@@ -157,9 +157,11 @@ class SessionOptions:
     tools: tuple[Tool, ...] = ()
     """Tools the client runs: the model may call them; the calls end the reply and are left to the client."""
     local_tools_with_client_tools: bool = False
-    """Offer the session's own tools (the built-in ones) also while the client declares tools of its own. Off: a
-    client with its own tools gets only those, as the cost of more tools on the 1.5B model falls on the client's
-    (docs/tools.md measures it)."""
+    """Offer the session's own tools (the built-in ones) also to a client that brings tools or instructions of its
+    own. Off: such a client gets only its own tools, since the 1.5B model's call decision holds only under Omni's
+    instructions and tools (docs/tools.md measures what they cost otherwise)."""
+    client_instructions: bool = False
+    """The instructions are the client's own (a Realtime ``session.update``), not Omni's configured ones."""
     first_chunk_at_phrase: bool = True
     """The first spoken chunk may end at an English phrase boundary ("The capital of France" · "is Paris."), so
     speech starts a few tokens sooner; off, it ends at a sentence end or a comma after four words."""
@@ -809,10 +811,11 @@ class Session:
         if reminders and language and language != "en":
             notes.append(f"(Answer in {_LANGUAGE_NAMES.get(language, language)}.)")
         generation = overrides.generation or self.options.generation
-        offered = self._offered_tools(overrides)
-        question = next((m.content for m in reversed(messages) if m.role == "user"), None)
+        # A prefill (no reminders) is for the next turn, whose question is not known: an ordinary one, most likely.
+        question = next((m.content for m in reversed(messages) if m.role == "user"), None) if reminders else None
+        offered = self._offered_tools(overrides, question, language)
         if generation.tool_choice == "auto" and question is not None:
-            generation = self._tool_policy(generation, offered, question, language, overrides)
+            generation = self._tool_policy(generation, question, language, overrides)
         if notes and messages[-1].role == "user":
             # Reminders on the newest message only, so the cached prompt prefix stays the same.
             messages[-1] = ChatMessage("user", "\n\n".join((messages[-1].content, *notes)))
@@ -825,37 +828,40 @@ class Session:
         """Whether the client declared tools: its own, or tools the session runs for it (a Realtime MCP server's)."""
         return bool(self._client_tools(overrides) or self.toolbox.declared_schemas)
 
-    def _offered_tools(self, overrides: ReplyOverrides) -> list[Tool]:
-        """The local tools (built-in ones among them), then those the client declared for the session to run, then
-        the client's; a client's tool hides a local one of the same name (a client's ``get_time`` is the
-        client's)."""
+    def _own_tools_offered(self, overrides: ReplyOverrides) -> bool:
+        """Whether the session's own tools (built-in, configured MCP servers') are offered: not to a client that
+        brought tools or instructions of its own (unless ``local_tools_with_client_tools``). Under a client's
+        "Answer in one complete sentence." the 1.5B model opens nearly every answer as a call, and when it may not
+        call it writes the call out as text ("Here is a JSON object with the function name...")."""
+        return self.options.local_tools_with_client_tools or not (
+            self._has_client_tools(overrides) or self.options.client_instructions
+            or overrides.instructions is not None)
+
+    def _offered_tools(self, overrides: ReplyOverrides, question: str | None = None,
+                       language: str | None = None) -> list[Tool]:
+        """The local tools the user's ``question`` has cues for (none for an unknown one), then those the client
+        declared for the session to run, then the client's; a client's tool hides a local one of the same name (a
+        client's ``get_time`` is the client's). A local tool with no cue in the question is not in the prompt at
+        all: offered there, the 1.5B model makes "What is the capital of France?" a ``get_time("Paris")`` call,
+        refuses one story request in four ("I'm sorry, but I can't assist with that request."), or writes a call
+        out as text when it may not make one (docs/tools.md, Built-in tools)."""
         client = self._client_tools(overrides)
         names = {t.name for t in client}
         declared = [t for t in self.toolbox.declared_schemas if t.name not in names]
-        if (client or declared) and not self.options.local_tools_with_client_tools:
+        if not self._own_tools_offered(overrides):
             return [*declared, *client]
-        names |= {t.name for t in declared}
+        names |= {t.name for t in declared} | self.toolbox.unasked(question or "", language if question else "en")
         return [*(t for t in self.toolbox.own_schemas if t.name not in names), *declared, *client]
 
-    def _tool_policy(self, generation: GenerationOptions, offered: Sequence[Tool], question: str,
-                     language: str | None, overrides: ReplyOverrides) -> GenerationOptions:
-        """What the reply to ``question`` may call: a local tool it triggers is called (once a turn: after its
-        result the model answers), unless the client has tools of its own, which the model must be free to choose;
-        one it has no cue for is not called."""
+    def _tool_policy(self, generation: GenerationOptions, question: str, language: str | None,
+                     overrides: ReplyOverrides) -> GenerationOptions:
+        """What the reply to ``question`` calls: a local tool it triggers (once a turn: after its result the model
+        answers), unless the client has tools of its own, which the model must be free to choose."""
         triggered = [name for name in self.toolbox.triggered(question, language) if self._runs_here(name, overrides)]
         if (len(triggered) == 1 and not self._has_client_tools(overrides)
                 and not any(item.tool_calls for item in this_turn(self.conversation.items))):
             return replace(generation, tool_choice=triggered[0])
-        unasked = self._unasked(question, language, overrides)
-        if unasked:
-            return replace(generation, may_call=frozenset(t.name for t in offered if t.name not in unasked))
         return generation
-
-    def _unasked(self, question: str, language: str | None, overrides: ReplyOverrides) -> set[str]:
-        """The local tools the user's ``question`` has no cue for: offered (the prompt's cached prefix stays the
-        same) but not called, since the 1.5B model's first-token decision makes "What is the capital of France?" a
-        ``get_time("Paris")`` call when a clock is on offer (docs/tools.md, Built-in tools)."""
-        return {name for name in self.toolbox.unasked(question, language) if self._runs_here(name, overrides)}
 
     def _runs_here(self, name: str, overrides: ReplyOverrides) -> bool:
         """Whether the session runs a call itself: a local tool it offers that no client tool of the same name
@@ -863,8 +869,7 @@ class Session:
         client = self._client_tools(overrides)
         if name not in self.toolbox or self.toolbox.needs_approval(name) or any(t.name == name for t in client):
             return False
-        return (self.toolbox.is_declared(name) or not self._has_client_tools(overrides)
-                or self.options.local_tools_with_client_tools)
+        return self.toolbox.is_declared(name) or self._own_tools_offered(overrides)
 
     def _translation_request(self, interpreter: Interpreter, pending: Item | None, overrides: ReplyOverrides, *,
                              next_turn: bool) -> LLMRequest:
@@ -894,7 +899,7 @@ class Session:
         language = self._user_language(pending)
         local = {t.name for t in self.toolbox.schemas}
         return (language in PIVOT_LANGUAGES and question is not None
-                and self._unasked(question.text, language, overrides) == local
+                and self.toolbox.unasked(question.text, language) == local
                 and not self.conversation.images_since_reply() and not (pending is not None and pending.images))
 
     def _user_language(self, pending: Item | None) -> str | None:

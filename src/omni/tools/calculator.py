@@ -48,6 +48,16 @@ CUES = {
 """What a request for arithmetic or a conversion has one of (:attr:`FunctionTool.cues`): a number, or a word for one
 or for an operation or a unit. Not "how many": "How many legs does a spider have?" is no sum."""
 
+TRIGGERS = {
+    "en": re.compile(r"\d\s*(times|plus|minus|divided by|multiplied by|over|x|[*/+^×÷-])\s*\d|\d\s*(%|percent) of|"
+                     r"\bconvert\b|\b(square root|cube root) of\b|\bhow many (kilomet|miles|met|feet|inch|pound|"
+                     r"kilo|gram|ounce|lit|gallon|cup)\w* (is|are|in)\b", re.IGNORECASE),
+    "ko": re.compile(r"\d\s*(곱하기|나누기|더하기|빼기|[*/+×÷-])\s*\d|퍼센트|\d\s*프로|제곱근|루트|"
+                     r"\d\s*(마일|킬로미터|킬로|미터|센티미터|인치|피트|파운드|킬로그램|그램|리터|화씨|섭씨)\S*\s*(은|는)?\s*몇"),
+}
+"""Requests that are for the calculator and nothing else (:attr:`FunctionTool.triggers`): arithmetic on numbers and
+conversions; the model's own product of 37 and 43 is 1621."""
+
 MAX_LENGTH = 200
 MAX_DIGITS = 1000
 """The largest power computed, in decimal digits of its result (a 1000-digit power takes microseconds)."""
@@ -299,4 +309,4 @@ def calculate(expression: str) -> dict[str, object]:
 
 
 def calculator_tool() -> FunctionTool:
-    return FunctionTool(TOOL, calculate, CUES)
+    return FunctionTool(TOOL, calculate, CUES, TRIGGERS)

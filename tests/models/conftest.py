@@ -6,6 +6,8 @@ import pytest
 
 from omni.backends import registry
 from omni.backends.base import LLM, TTS, VAD
+from omni.backends.kokoro_tts import KokoroTTS
+from omni.backends.language_tts import LanguageTTS
 from omni.backends.whisper_stt import WhisperSTT
 from omni.config import Settings
 from tests import speech
@@ -35,6 +37,15 @@ def auto_tts(settings: Settings) -> TTS:
     backend = registry.create("tts", "auto", settings)
     assert isinstance(backend, TTS)
     return backend
+
+
+@pytest.fixture(scope="session")
+def kokoro(auto_tts: TTS) -> KokoroTTS:
+    """The Korean voice of the shared ``auto`` TTS."""
+    assert isinstance(auto_tts, LanguageTTS)
+    voice = auto_tts.route("안녕하세요")
+    assert isinstance(voice, KokoroTTS)
+    return voice
 
 
 @pytest.fixture(scope="session")

@@ -13,9 +13,7 @@ import numpy as np
 import pytest
 
 from omni.audio.resample import resample
-from omni.backends.base import TTS
 from omni.backends.kokoro_tts import DEFAULT_STYLE, KokoroTTS
-from omni.backends.language_tts import LanguageTTS
 from omni.backends.whisper_stt import WhisperSTT
 from omni.bench.korean_hearing import QUESTIONS, RATE, digit_accuracy, heard_digit, load_digits, padded, read_out
 from omni.bench.korean_voice import errors
@@ -29,15 +27,6 @@ MAX_CER = 0.35
 """Measured (docs/languages.md): 0.17 to 0.24 for these eight across the three speakers; the same audio heard with
 the language set to English is over 1 (whisper translates it)."""
 SPEAKERS = ((DEFAULT_STYLE, 1.0), ("jm_kumo", 1.15), ("jf_nezumi", 0.9))
-
-
-@pytest.fixture(scope="session")
-def kokoro(auto_tts: TTS) -> KokoroTTS:
-    """The Korean voice of the shared ``auto`` TTS."""
-    assert isinstance(auto_tts, LanguageTTS)
-    voice = auto_tts.route("안녕하세요")
-    assert isinstance(voice, KokoroTTS)
-    return voice
 
 
 async def voiced(kokoro: KokoroTTS, text: str, **kwargs: Any) -> Samples:

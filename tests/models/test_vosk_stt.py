@@ -14,9 +14,7 @@ import pytest
 
 from omni.audio.resample import resample
 from omni.backends import registry
-from omni.backends.base import TTS
 from omni.backends.kokoro_tts import KokoroTTS
-from omni.backends.language_tts import LanguageTTS
 from omni.backends.vosk_stt import (
     VoskStream,
     VoskSTT,
@@ -103,18 +101,10 @@ def vosk_stt(settings: Settings) -> VoskSTT:
     return backend
 
 
-@pytest.fixture(scope="session")
-def korean_voice(auto_tts: TTS) -> KokoroTTS:
-    assert isinstance(auto_tts, LanguageTTS)
-    voice = auto_tts.route("안녕하세요")
-    assert isinstance(voice, KokoroTTS)
-    return voice
-
-
 @pytest.fixture(scope="module")
-def clips(korean_voice: KokoroTTS) -> list[Samples]:
+def clips(kokoro: KokoroTTS) -> list[Samples]:
     """The questions in Omni's voice at its speed, voiced as the backend voices them (the hearing bench's way)."""
-    speak = kokoro_speaker(korean_voice, Variant("default"))
+    speak = kokoro_speaker(kokoro, Variant("default"))
     voiced = [speak(q.text) for q in HEARD]
     return [resample(audio, rate, RATE) for audio, rate, _ in voiced]
 

@@ -45,17 +45,6 @@ async def test_a_weather_question_becomes_a_tool_call(llm: LLM) -> None:
     assert "get_weather" not in "".join(e.text for e in events if isinstance(e, TextDelta))
 
 
-async def test_a_tool_offered_but_not_callable_is_never_called(llm: LLM) -> None:
-    """``may_call`` leaves the tool in the prompt (its cached prefix the same) but the reply answers."""
-    options = GenerationOptions(temperature=0.0, max_tokens=40, may_call=frozenset())
-    events = [e async for e in llm.chat([ChatMessage("system", "You are a helpful assistant."),
-                                         ChatMessage("user", "What's the weather in Seoul right now?")],
-                                        tools=[WEATHER], options=options)]
-    text = "".join(e.text for e in events if isinstance(e, TextDelta))
-    assert not [e for e in events if isinstance(e, ToolCall)] and text.strip(), text
-    assert not text.lstrip().startswith(("<", "{", "`")), text
-
-
 async def test_tool_result_is_used_in_the_answer(llm: LLM) -> None:
     call = ToolCall("call_1", "get_weather", json.dumps({"city": "Seoul"}))
     events = await collect(llm, [

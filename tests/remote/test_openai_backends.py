@@ -192,18 +192,6 @@ async def test_request_body_carries_history_tools_and_options(peer: OpenAIPeer) 
     assert body["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
 
 
-async def test_only_the_tools_a_reply_may_call_are_sent(peer: OpenAIPeer) -> None:
-    clock = Tool("get_time", "The time", {"type": "object", "properties": {}})
-    weather = Tool("get_weather", "Weather", {"type": "object", "properties": {"city": {"type": "string"}}})
-    llm = llm_for(peer)
-    await collect(llm, HELLO, tools=[clock, weather], options=GenerationOptions(may_call=frozenset({"get_weather"})))
-    body = peer.last("/v1/chat/completions").json
-    assert body is not None and [t["function"]["name"] for t in body["tools"]] == ["get_weather"]
-    await collect(llm, HELLO, tools=[clock], options=GenerationOptions(may_call=frozenset()))
-    body = peer.last("/v1/chat/completions").json
-    assert body is not None and "tools" not in body and "tool_choice" not in body
-
-
 async def test_no_tools_means_no_tool_fields(peer: OpenAIPeer) -> None:
     await collect(llm_for(peer), HELLO, options=GenerationOptions(max_tokens=None))
     body = peer.last("/v1/chat/completions").json

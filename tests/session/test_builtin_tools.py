@@ -136,7 +136,7 @@ async def test_a_client_with_tools_of_its_own_gets_only_those_by_default() -> No
     h.session.add_user_text("What time is it in Paris?")  # a clock trigger, but the built-in clock is not offered
     await respond(h)
     tools, options = h.llm.calls[0]
-    assert tools == (CLIENT_WEATHER,) and options.tool_choice == "auto" and options.may_call is None
+    assert tools == (CLIENT_WEATHER,) and options.tool_choice == "auto"
     assert [e.call.name for e in h.of(ToolCallRequested)] == ["get_weather"], "the client's call is the client's"
 
 

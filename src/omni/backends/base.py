@@ -75,9 +75,6 @@ class GenerationOptions:
     temperature: float = 0.7
     max_tokens: int | None = 512
     tool_choice: ToolChoice = "auto"
-    may_call: frozenset[str] | None = None
-    """The offered tools this reply may call (None: all of them). The others stay in the prompt, so that its cached
-    prefix is the same every turn, but are never called."""
 
 
 class LLM(abc.ABC):

@@ -80,16 +80,14 @@ class _ToolTurn:
     whatever the temperature (a call's name and arguments are no place for variety): under :attr:`grammar`, which
     admits only calls of the offered tools with arguments that fit their schemas, or else started in the format the
     parser reads (:data:`CALL_START`). An answer is sampled as asked, without the tokens that open a call at its
-    start (a reply that starts with JSON or a tag is the call format gone wrong, never an answer). A reply whose
-    prompt offers tools none of which it may call (``may_call`` false) is such an answer, undecided."""
+    start (a reply that starts with JSON or a tag is the call format gone wrong, never an answer)."""
 
     def __init__(self, opens: NDArray[np.bool_], start: list[int], grammar: Any, *, forced: bool,
-                 after_results: bool = False, may_call: bool = True) -> None:
+                 after_results: bool = False) -> None:
         self.opens = opens
         self.start = start
         self.grammar = grammar
         self.forced = forced
-        self.may_call = may_call
         self.after_results = after_results
         self.calling = forced
         self.mass = 1.0 if forced else 0.0
@@ -177,14 +175,11 @@ class LlamaLLM(LLM):
             self._opens = opens
         return self._opens
 
-    def _tool_turn(self, offered: Sequence[Tool], tools: Sequence[Tool], choice: str, *,
-                   after_results: bool = False) -> _ToolTurn | None:
-        """The decoding policy of a reply whose prompt offers ``offered`` and that may call one of ``tools`` (none
-        when the prompt offers no tool); ``after_results``: the prompt ends with tool results."""
-        if not offered or choice == "none":
+    def _tool_turn(self, tools: Sequence[Tool], choice: str, *, after_results: bool = False) -> _ToolTurn | None:
+        """The decoding policy of a reply that may call one of ``tools`` (none when it may not); ``after_results``:
+        the prompt ends with tool results."""
+        if not tools or choice == "none":
             return None
-        if not tools:  # offered in the prompt but not to be called: an answer, whatever its first token leans to
-            return _ToolTurn(self._call_openers(), [], None, forced=False, may_call=False)
         named = [t for t in tools if t.name == choice] if choice not in ("auto", "required") else []
         start = CALL_START + (f'{choice}", "arguments": ' if named else "")
         tokens = self._llama.tokenize(start.encode("utf-8"), add_bos=False, special=False)
@@ -275,13 +270,12 @@ class LlamaLLM(LLM):
     ) -> AsyncIterator[LLMEvent]:
         offered = tools if options.tool_choice != "none" else ()
         prompt = self.render(messages, offered)
-        callable_ = [t for t in offered if options.may_call is None or t.name in options.may_call]
         async with self._lock.hold():
-            parser = ToolCallParser(frozenset(t.name for t in callable_))
+            parser = ToolCallParser(frozenset(t.name for t in offered))
             completion_tokens = 0
             written = ""
             # Closed before the lock is released: the worker thread has stopped when the next call starts.
-            policy = self._tool_turn(offered, callable_, options.tool_choice,
+            policy = self._tool_turn(offered, options.tool_choice,
                                      after_results=_ends_with_results(messages))
             generating = iterate_in_thread(lambda stop: self._generate(prompt, options, stop, policy), self.thread)
             async with closing(generating) as pieces:
@@ -310,7 +304,7 @@ class LlamaLLM(LLM):
             CORES.wait_for_turn(stop)
             if stop.is_set():
                 return
-            if policy.may_call and not policy.forced:
+            if not policy.forced:
                 # The prompt decoded and the first token's probabilities read; the next call samples from the cache.
                 self._llama.create_completion(prompt, max_tokens=1, temperature=0.0,
                                               logits_processor=LogitsProcessorList([policy.decide]))

@@ -70,8 +70,6 @@ def request_body(
     }
     if options.max_tokens is not None:
         body["max_tokens"] = options.max_tokens
-    if options.may_call is not None:  # no way to offer a tool and forbid its call that every server knows
-        tools = [t for t in tools if t.name in options.may_call]
     if tools:  # servers reject tool_choice without tools
         body["tools"] = [wire_tool(t) for t in tools]
         body["tool_choice"] = wire_tool_choice(options.tool_choice)

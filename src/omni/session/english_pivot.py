@@ -32,19 +32,16 @@ KOREAN_ANSWER = Direction("en", "ko")
 English (the 1.5B model copies its reference word for word about one time in eight)."""
 
 
-async def english_reference(llm: LLM, messages: Sequence[ChatMessage], *, tools: Sequence[Tool] = (),
-                            translated: bool = False) -> str:
+async def english_reference(llm: LLM, messages: Sequence[ChatMessage], *, translated: bool = False) -> str:
     """The English answer to the newest user message of ``messages`` (a conversation prompt whose last message is
     the Korean question, without reminders): the Korean question answered in English, or (``translated``) the
-    question translated into English first and asked in English after the same history, one call more. ``tools``:
-    those the conversation's prompt offers, offered here too (never called) so that the prompt's cached prefix is the
-    conversation's."""
+    question translated into English first and asked in English after the same history, one call more."""
     question = messages[-1].content
     if translated:
         asked = await translate(llm, INTERPRETER, question, direction=TO_ENGLISH) or question
     else:
         asked = f"{question}\n\n{IN_ENGLISH}"
-    return await _complete(llm, [*messages[:-1], ChatMessage("user", asked)], tools, ANSWER_TOKENS)
+    return await _complete(llm, [*messages[:-1], ChatMessage("user", asked)], ANSWER_TOKENS)
 
 
 def reference_notes(reference: str) -> list[str]:
@@ -66,10 +63,10 @@ def kept_korean(llm: LLM, events: AsyncIterator[LLMEvent], messages: Sequence[Ch
     return kept_to_target(events, KOREAN_ANSWER, lambda: llm.chat(insisting, tools=tools, options=options))
 
 
-async def _complete(llm: LLM, messages: list[ChatMessage], tools: Sequence[Tool], max_tokens: int) -> str:
-    options = GenerationOptions(temperature=0.0, max_tokens=max_tokens, may_call=frozenset())
+async def _complete(llm: LLM, messages: list[ChatMessage], max_tokens: int) -> str:
+    options = GenerationOptions(temperature=0.0, max_tokens=max_tokens, tool_choice="none")
     pieces: list[str] = []
-    async with closing(llm.chat(messages, tools=tools, options=options)) as events:
+    async with closing(llm.chat(messages, options=options)) as events:
         async for event in events:
             if isinstance(event, TextDelta):
                 pieces.append(event.text)

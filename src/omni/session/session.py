@@ -649,7 +649,7 @@ class Session:
         reference = None
         if self._by_way_of_english(reply.overrides):
             question = self._request(overrides=reply.overrides, reminders=False)
-            reference = await english_reference(self.backends.llm, question.messages, tools=question.tools)
+            reference = await english_reference(self.backends.llm, question.messages)
         answer_now = False  # a round that only repeated calls: the next one must answer, with tools off
         for _ in range(self.options.max_tool_rounds + 1):
             request = self._after_tools(self._request(overrides=reply.overrides, reference=reference),

@@ -890,16 +890,15 @@ class Session:
     def _by_way_of_english(self, overrides: ReplyOverrides, *, pending: Item | None = None) -> bool:
         """Whether this reply answers a Korean question by way of a hidden English answer: asked for, and nothing
         the English answer could not see (tools it might need, images, messages given instead of the
-        conversation); the built-in tools the question has no cue for are not in its way."""
+        conversation): no tool is offered to the question (a built-in tool it has no cue for is not)."""
         if not (self.options.korean_answers == "pivot" and self.options.interpreter is None
-                and overrides.input is None and not self._has_client_tools(overrides)):
+                and overrides.input is None):
             return False
         question = pending if pending is not None else next(
             (item for item in reversed(self.conversation.items) if item.role == "user"), None)
         language = self._user_language(pending)
-        local = {t.name for t in self.toolbox.schemas}
         return (language in PIVOT_LANGUAGES and question is not None
-                and self.toolbox.unasked(question.text, language) == local
+                and not self._offered_tools(overrides, question.text, language)
                 and not self.conversation.images_since_reply() and not (pending is not None and pending.images))
 
     def _user_language(self, pending: Item | None) -> str | None:

@@ -72,11 +72,14 @@ def _offset(moment: datetime) -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
+def twelve_hour(moment: datetime) -> str:
+    """"3:05 PM": the time of day on the 12-hour clock."""
+    return f"{moment.hour % 12 or 12}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
+
+
 def spoken(moment: datetime) -> str:
     """"3:05 PM on Thursday, December 3, 2026": the 12-hour clock and the date, as a voice says them."""
-    hour = moment.hour % 12 or 12
-    return (f"{hour}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'} on {moment:%A}, "
-            f"{moment:%B} {moment.day}, {moment.year}")
+    return f"{twelve_hour(moment)} on {moment:%A}, {moment:%B} {moment.day}, {moment.year}"
 
 
 KOREAN_WEEKDAYS = ("월요일", "화요일", "수요일", "목요일", "금요일", "토요일", "일요일")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from omni.session.tools import FunctionTool, ToolContext
+from omni.tools.clock import system_zone, twelve_hour
 from omni.types import Tool
 
 TOOL = Tool(
@@ -215,8 +216,7 @@ class Timers:
 
     def _describe(self, timer: Timer) -> dict[str, object]:
         left = max(timedelta(), timer.due - self._now().astimezone(self._zone))
-        due = timer.due.astimezone(self._zone)
-        return {"label": timer.label, "due": f"{due.hour % 12 or 12}:{due.minute:02d} {due:%p}",
+        return {"label": timer.label, "due": twelve_hour(timer.due.astimezone(self._zone)),
                 "remaining": spoken_duration(timedelta(seconds=round(left.total_seconds())))}
 
 
@@ -224,7 +224,5 @@ def timers_tool(timezone: str | None = None, *, now: Callable[[], datetime] = la
                 ) -> FunctionTool:
     """A ``timer`` tool with its own timers, for one session; reminders' times of day are in ``timezone`` (an IANA
     name; None: this machine's zone, else UTC)."""
-    from omni.tools.clock import system_zone
-
     timers = Timers(zoneinfo.ZoneInfo(timezone or system_zone() or "UTC"), now)
     return FunctionTool(TOOL, timers.act, CUES, TRIGGERS, bind=timers.bind)

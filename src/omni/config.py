@@ -134,11 +134,14 @@ class VisionSettings(_Section):
         return "llama-vlm" if self.model else "openai" if self.base_url else "perception"
 
 
+DEFAULT_INSTRUCTIONS = (
+    "You are Omni, a helpful voice assistant. Answer briefly in one to three short sentences, "
+    "in plain spoken language without lists or markdown. Always answer in the language the user speaks."
+)
+
+
 class SessionSettings(_Section):
-    instructions: str = (
-        "You are Omni, a helpful voice assistant. Answer briefly in one to three short sentences, "
-        "in plain spoken language without lists or markdown. Always answer in the language the user speaks."
-    )
+    instructions: str = DEFAULT_INSTRUCTIONS
     turn_detection: Literal["server_vad", "manual"] = "server_vad"
     interrupt_response: bool = True
     language: str | None = None

@@ -46,8 +46,9 @@ def node_ready() -> str | None:
 
 async def ask(ws_url: str, questions: list[str], *, turn_seconds: float = 240, api_key: str = "sk-omni-local",
               forget_calls: bool = False) -> list[Case]:
-    """Each question in a new RealtimeSession (its own connection and conversation), one after the other.
-    ``forget_calls``: after each answer, take the function calls out of the history with ``updateHistory``."""
+    """Each question in a new RealtimeSession (its own connection and conversation), one after the other; a
+    question that starts with "+" is the next turn of the session before it. ``forget_calls``: after each answer,
+    take the function calls out of the history with ``updateHistory``."""
     env = {**os.environ, "OMNI_AGENT_TURN_SECONDS": str(turn_seconds), "OMNI_API_KEY": api_key,
            "OMNI_AGENT_FORGET_CALLS": "1" if forget_calls else "0"}
     process = await asyncio.create_subprocess_exec(

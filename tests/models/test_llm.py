@@ -45,6 +45,42 @@ async def test_a_weather_question_becomes_a_tool_call(llm: LLM) -> None:
     assert "get_weather" not in "".join(e.text for e in events if isinstance(e, TextDelta))
 
 
+async def test_a_tool_question_after_an_answered_one_is_still_a_call(llm: LLM) -> None:
+    """In the conversation's own prompt, an answer in plain words before takes the call away (0.000-0.001 on
+    opening one); the call is decided on a prompt of the question alone."""
+    events = await collect(llm, [ChatMessage("system", "You are a helpful assistant."),
+                                 ChatMessage("user", "What is the capital of Italy?"),
+                                 ChatMessage("assistant", "The capital of Italy is Rome."),
+                                 ChatMessage("user", "What's the weather in Tokyo right now?")], [WEATHER])
+    calls = [e for e in events if isinstance(e, ToolCall)]
+    assert [c.name for c in calls] == ["get_weather"]
+    assert json.loads(calls[0].arguments)["city"].lower() == "tokyo"
+
+
+async def test_a_short_follow_up_calls_with_the_earlier_turns_subject(llm: LLM) -> None:
+    events = await collect(llm, [
+        ChatMessage("system", "You are a helpful voice assistant."),
+        ChatMessage("user", "What's the weather in Seoul?"),
+        ChatMessage("assistant", "", tool_calls=(ToolCall("call_1", "get_weather", '{"city": "Seoul"}'),)),
+        ChatMessage("tool", json.dumps({"city": "Seoul", "sky": "snowing", "celsius": -3}), tool_call_id="call_1"),
+        ChatMessage("assistant", "It's minus 3 degrees and snowing in Seoul."),
+        ChatMessage("user", "And in Busan?")], [WEATHER])
+    calls = [e for e in events if isinstance(e, ToolCall)]
+    assert [c.name for c in calls] == ["get_weather"]
+    assert json.loads(calls[0].arguments)["city"].lower() == "busan"
+
+
+@pytest.mark.parametrize("question", ["What is the capital of France?", "Who wrote Romeo and Juliet?"])
+async def test_a_clients_own_instructions_do_not_make_every_question_a_call(llm: LLM, question: str) -> None:
+    """Under "You are a helpful voice assistant." the conversation's first token opens a call for 0.87-0.98 of
+    these; the decision prompt puts 0.17 and 0.38 there."""
+    events = await collect(llm, [ChatMessage("system", "You are a helpful voice assistant."),
+                                 ChatMessage("user", question)], [WEATHER])
+    assert not [e for e in events if isinstance(e, ToolCall)]
+    answer = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert re.search(r"Paris|Shakespeare", answer) and not re.search(r"[{}<>`]|get_weather", answer)
+
+
 async def test_tool_result_is_used_in_the_answer(llm: LLM) -> None:
     call = ToolCall("call_1", "get_weather", json.dumps({"city": "Seoul"}))
     events = await collect(llm, [

@@ -10,23 +10,37 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from omni.aio import ModelLock, closing, iterate_in_thread, model_thread
 from omni.backends.base import LLM, GenerationOptions
+from omni.backends.llama_tool_turn import (
+    CALL_START,
+    DECISION_SYSTEM,
+    Decision,
+    ToolTurn,
+    answering,
+    call_grammar,
+    call_mass,
+    decided_apart,
+    decision_messages,
+    ends_with_results,
+)
 from omni.backends.tool_call_parser import ToolCallParser
 from omni.config import Settings
 from omni.cores import CORES
 from omni.errors import ModelNotFoundError
 from omni.text.repetition import looping
 from omni.types import ChatMessage, LLMEvent, TextDelta, Tool, Usage
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
 
 log = logging.getLogger(__name__)
 
@@ -60,97 +74,17 @@ def prefix_pieces(prefix: str) -> list[str]:
     return [prefix[:cut] for cut in cuts] + [prefix]
 
 
-CALL_START = '<tool_call>\n{"name": "'
-"""How a tool call begins in the Qwen/Hermes format the parser reads; a reply decided to be a call is given it."""
-
-CALL_MASS = 0.2
-"""A reply that may call a tool is a call when the model puts at least this much probability on opening one at its
-first token: ``<``, ``{`` or a code fence, which is how the 1.5B model starts a call (as text: it writes ``<tools>``,
-```` ```json ```` or ``{{`` as often as the trained ``<tool_call>``). Measured on first turns with five client
-tools (docs/tools.md): 0.22-0.82 for the kept set's questions a tool answers and 0.00-0.17 for those that need none;
-on 22 questions outside the set, 0.24-0.80 against 0.00-0.38 (a question about a play, sums, a greeting)."""
-
-
-class _ToolTurn:
-    """The decoding policy of a reply that may call a tool, as llama.cpp logits processors.
-
-    :meth:`decide` reads the first token's probabilities: the reply is a call when the model puts
-    :data:`CALL_MASS` on opening one, or after tool results when opening one is its likeliest start (or the tool
-    choice requires a call). A call is then decoded greedily,
-    whatever the temperature (a call's name and arguments are no place for variety): under :attr:`grammar`, which
-    admits only calls of the offered tools with arguments that fit their schemas, or else started in the format the
-    parser reads (:data:`CALL_START`). An answer is sampled as asked, without the tokens that open a call at its
-    start (a reply that starts with JSON or a tag is the call format gone wrong, never an answer)."""
-
-    def __init__(self, opens: NDArray[np.bool_], start: list[int], grammar: Any, *, forced: bool,
-                 after_results: bool = False) -> None:
-        self.opens = opens
-        self.start = start
-        self.grammar = grammar
-        self.forced = forced
-        self.after_results = after_results
-        self.calling = forced
-        self.mass = 1.0 if forced else 0.0
-        self._step = 0
-
-    def decide(self, input_ids: NDArray[np.intc], scores: NDArray[np.single]) -> NDArray[np.single]:
-        probabilities = np.exp(scores - scores.max())
-        self.mass = float(probabilities[self.opens].sum() / probabilities.sum())
-        # After tool results the model leans the other way (it calls again what it has the result of): there a
-        # call must be its likeliest start.
-        self.calling = bool(self.opens[int(np.argmax(scores))]) if self.after_results else self.mass >= CALL_MASS
-        return scores
-
-    def generate(self, input_ids: NDArray[np.intc], scores: NDArray[np.single]) -> NDArray[np.single]:
-        step, self._step = self._step, self._step + 1
-        if not self.calling:
-            if step > 0:
-                return scores
-            scores = scores.copy()
-            scores[self.opens] = -np.inf
-            return scores
-        chosen = self.start[step] if step < len(self.start) else int(np.argmax(scores))
-        only = np.full_like(scores, -np.inf)
-        only[chosen] = scores[chosen]
-        return only
-
-
-def call_grammar(tools: Sequence[Tool]) -> str | None:
-    """A GBNF grammar for a ``<tool_call>`` block of one to three calls of ``tools``, each with arguments that fit the
-    tool's JSON schema (no properties it does not name); None when a schema is beyond llama.cpp's converter."""
-    from llama_cpp.llama_grammar import json_schema_to_gbnf
-
-    calls = [{"type": "object", "additionalProperties": False, "required": ["name", "arguments"], "properties": {
-        "name": {"const": t.name},
-        "arguments": {"type": "object", **t.parameters, "additionalProperties": t.parameters.get(
-            "additionalProperties", False)}}} for t in tools]
-    try:
-        rules = json_schema_to_gbnf(json.dumps(calls[0] if len(calls) == 1 else {"oneOf": calls}),
-                                    prop_order=["name", "arguments"])
-    except Exception as exc:  # a schema the converter does not know: calls are decoded without a grammar
-        log.info("no grammar for the tools' schemas: %s", exc)
-        return None
-    rules = re.sub(r"^root ::=", "call ::=", rules, flags=re.MULTILINE)
-    # Several calls go in one block, one JSON object a line: the way this model writes them when it is free to.
-    return f'root ::= "<tool_call>\\n" call ("\\n" call){{0,2}} "\\n</tool_call>"\n{rules}'
-
-
 class LlamaLLM(LLM):
     caches_prompts = True
 
     def __init__(self, model_path: Path, *, n_ctx: int = 4096, threads: int = 0) -> None:
-        from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         if not model_path.is_file():
             raise ModelNotFoundError(f"GGUF model file not found: {model_path}")
         self.model_path = model_path
-        self._llama = Llama(
-            model_path=str(model_path),
-            n_ctx=n_ctx,
-            n_threads=threads or os.cpu_count() or 2,
-            verbose=False,
-        )
+        self._n_ctx, self._threads = n_ctx, threads or os.cpu_count() or 2
+        self._llama = self._context()
         template = self._llama.metadata.get("tokenizer.chat_template")
         if not template:
             raise ModelNotFoundError(f"{model_path} has no chat template in its metadata; Omni needs a chat model")
@@ -163,6 +97,21 @@ class LlamaLLM(LLM):
         self.thread = model_thread("llama")
         self._opens: NDArray[np.bool_] | None = None
         self._grammars: dict[str, Any] = {}
+        self._decider: Llama | None = None
+
+    def _context(self) -> Llama:
+        from llama_cpp import Llama
+
+        # The weights are memory-mapped, so a second context on the same file shares them: it costs its own KV
+        # cache and compute buffers only.
+        return Llama(model_path=str(self.model_path), n_ctx=self._n_ctx, n_threads=self._threads, verbose=False)
+
+    def _decision_context(self) -> Llama:
+        """A second llama.cpp context for the call decision, created at its first use: it keeps the decision
+        prompt's prefix (the instructions and the tools) in its own cache, and the conversation's stays whole."""
+        if self._decider is None:
+            self._decider = self._context()
+        return self._decider
 
     def _call_openers(self) -> NDArray[np.bool_]:
         """The tokens that open a tool call, a JSON object or a code fence (not the chat template's ``<|...|>``)."""
@@ -175,16 +124,17 @@ class LlamaLLM(LLM):
             self._opens = opens
         return self._opens
 
-    def _tool_turn(self, tools: Sequence[Tool], choice: str, *, after_results: bool = False) -> _ToolTurn | None:
+    def _tool_turn(self, tools: Sequence[Tool], choice: str, *, after_results: bool = False,
+                   question: str | None = None) -> ToolTurn | None:
         """The decoding policy of a reply that may call one of ``tools`` (none when it may not); ``after_results``:
-        the prompt ends with tool results."""
+        the prompt ends with tool results; ``question``: the call is decided on the decision prompt of it."""
         if not tools or choice == "none":
             return None
         named = [t for t in tools if t.name == choice] if choice not in ("auto", "required") else []
         start = CALL_START + (f'{choice}", "arguments": ' if named else "")
         tokens = self._llama.tokenize(start.encode("utf-8"), add_bos=False, special=False)
-        return _ToolTurn(self._call_openers(), tokens, self._grammar(named or tools), forced=choice != "auto",
-                         after_results=after_results)
+        return ToolTurn(self._call_openers(), tokens, self._grammar(named or tools), forced=choice != "auto",
+                        after_results=after_results, threshold=call_mass(question or ""))
 
     def _grammar(self, tools: Sequence[Tool]) -> Any:
         from llama_cpp.llama_grammar import LlamaGrammar
@@ -225,14 +175,23 @@ class LlamaLLM(LLM):
         ends = range(PREFILL_WORDS, len(words) + PREFILL_WORDS, PREFILL_WORDS)  # the last piece ends at the last word
         starts = prefix_pieces(prefix)
         pieces = [*starts[:-1], *(prefix + " ".join(words[:end]) for end in ends)] if words else starts
+        # The call decision's prompt up to the question, when tools are offered: after the first turn a call is
+        # decided on it (llama_tool_turn.decided_apart), and its instructions and tools are the same every turn.
+        decision = prefix_pieces(self.next_turn_prefix([DECISION_SYSTEM], tools)) if tools else []
         # Cancelled, it stops after the piece being decoded, and returns once the model is free.
-        decoding = iterate_in_thread(lambda stop: self._prefill(pieces, stop), self.thread)
+        decoding = iterate_in_thread(lambda stop: self._prefill(pieces, stop, decision), self.thread)
         async with self._lock.hold(), closing(decoding) as done:
             async for _ in done:
                 pass
 
-    def _prefill(self, prompts: list[str], stop: threading.Event) -> Iterator[None]:
-        cached = self._cached_prefix(prompts[-1]) if prompts else 0
+    def _prefill(self, prompts: list[str], stop: threading.Event, decision: Sequence[str] = ()) -> Iterator[None]:
+        yield from self._decode_pieces(self._llama, prompts, stop)
+        if decision and self._cached_prefix(decision[-1], self._decision_context()) < self._token_count(decision[-1]):
+            yield from self._decode_pieces(self._decision_context(), decision, stop)
+
+    def _decode_pieces(self, llama: Llama, prompts: Sequence[str], stop: threading.Event) -> Iterator[None]:
+        """Decode each prompt of ``prompts`` (each the start of the next) into ``llama``'s cache."""
+        cached = self._cached_prefix(prompts[-1], llama) if prompts else 0
         for index, prompt in enumerate(prompts):
             if index < len(prompts) - 1 and self._token_count(prompt) <= cached:
                 # Already in the cache, and the next piece keeps it there: decoding this piece alone would cut the
@@ -243,18 +202,19 @@ class LlamaLLM(LLM):
                 return
             # One generated token through the normal completion path: the cache then holds exactly the tokens a
             # later prompt starting with this one will have.
-            self._llama.create_completion(prompt, max_tokens=1, temperature=0.0)
+            llama.create_completion(prompt, max_tokens=1, temperature=0.0)
             yield None
 
     def _token_count(self, prompt: str) -> int:
         return len(self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
 
-    def _cached_prefix(self, prompt: str) -> int:
-        """How many of ``prompt``'s first tokens llama.cpp's cache holds now."""
-        tokens = self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
-        held = self._llama.n_tokens
+    def _cached_prefix(self, prompt: str, llama: Llama | None = None) -> int:
+        """How many of ``prompt``'s first tokens the cache of ``llama`` (the conversation's context) holds now."""
+        llama = llama or self._llama
+        tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        held = llama.n_tokens
         common = 0
-        for token, cached in zip(tokens, self._llama._input_ids[:held], strict=False):
+        for token, cached in zip(tokens, llama._input_ids[:held], strict=False):
             if token != cached:
                 break
             common += 1
@@ -275,9 +235,15 @@ class LlamaLLM(LLM):
             completion_tokens = 0
             written = ""
             # Closed before the lock is released: the worker thread has stopped when the next call starts.
-            policy = self._tool_turn(offered, options.tool_choice,
-                                     after_results=_ends_with_results(messages))
-            generating = iterate_in_thread(lambda stop: self._generate(prompt, options, stop, policy), self.thread)
+            question = decided_apart(messages)
+            policy = self._tool_turn(offered, options.tool_choice, after_results=ends_with_results(messages),
+                                     question=question)
+            decision = None
+            if question is not None and policy is not None and not policy.forced:
+                decision = Decision(self.render(decision_messages(question), offered),
+                                    self.render(answering(messages), offered))
+            generating = iterate_in_thread(lambda stop: self._generate(prompt, options, stop, policy, decision),
+                                           self.thread)
             async with closing(generating) as pieces:
                 async for piece in pieces:
                     completion_tokens += 1
@@ -296,7 +262,9 @@ class LlamaLLM(LLM):
             yield Usage(prompt_tokens=self.count_tokens(prompt), completion_tokens=completion_tokens)
 
     def _generate(self, prompt: str, options: GenerationOptions, stop: threading.Event,
-                  policy: _ToolTurn | None = None) -> Iterator[str]:
+                  policy: ToolTurn | None = None, decision: Decision | None = None) -> Iterator[str]:
+        """Stream the reply to ``prompt``; with a ``policy``, a call decided first on the ``decision``'s prompt (in
+        its own context; an answer then to its ``answer`` prompt) or else on ``prompt`` itself."""
         from llama_cpp import LogitsProcessorList
 
         temperature, grammar, processors = options.temperature, None, LogitsProcessorList()
@@ -304,8 +272,12 @@ class LlamaLLM(LLM):
             CORES.wait_for_turn(stop)
             if stop.is_set():
                 return
-            if not policy.forced:
-                # The prompt decoded and the first token's probabilities read; the next call samples from the cache.
+            if decision is not None:
+                self._decision_context().create_completion(decision.prompt, max_tokens=1, temperature=0.0,
+                                                           logits_processor=LogitsProcessorList([policy.decide]))
+                prompt = prompt if policy.calling else decision.answer
+            elif not policy.forced:
+                # The first token's probabilities read; the generation below samples from the cache.
                 self._llama.create_completion(prompt, max_tokens=1, temperature=0.0,
                                               logits_processor=LogitsProcessorList([policy.decide]))
             if policy.calling and policy.grammar is not None:
@@ -335,12 +307,6 @@ class LlamaLLM(LLM):
             # collector it would finish on another thread, possibly while the next generation runs: llama.cpp
             # aborts the process on such concurrent use.
             stream.close()  # type: ignore[union-attr]
-
-
-def _ends_with_results(messages: Sequence[ChatMessage]) -> bool:
-    """Whether the newest message other than a system note is a tool result."""
-    last = next((m for m in reversed(messages) if m.role != "system"), None)
-    return last is not None and last.role == "tool"
 
 
 def _wire(message: ChatMessage) -> dict[str, Any]:

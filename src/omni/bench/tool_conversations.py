@@ -8,7 +8,7 @@ client's own functions would, with the errors a client returns for an unknown ci
 schema. Nothing of Omni is stubbed: the model's calls go to this "client" and its results come back as
 ``function_call_output`` items.
 
-Twenty-four scenarios, each asked in English and in Korean (48 items), of six kinds:
+Twenty-seven scenarios, each asked in English and in Korean (54 items), of seven kinds:
 
 - ``one``: a question that needs one call;
 - ``none``: a question that needs no tool (calling one is wrong);
@@ -18,7 +18,9 @@ Twenty-four scenarios, each asked in English and in Korean (48 items), of six ki
 - ``error``: the call's result is an error ({"error": "city not found"}): the answer says it could not be found,
   and the same call is not made again;
 - ``schema``: the conversation already holds a call whose arguments failed the schema and the client's error
-  for it (a client replaying its history): the next call must be corrected, once, and then answered.
+  for it (a client replaying its history): the next call must be corrected, once, and then answered;
+- ``later``: a question that needs a tool after a first turn that needed none ("What is the capital of Italy?",
+  then "What's the weather in Tokyo?").
 
 The judge (:func:`judge_turn`) checks each user turn: the calls made (right names, key argument values,
 case-insensitive, either language; no repeated identical call; none when none is needed) and the final answer
@@ -35,8 +37,8 @@ from typing import Any, Literal
 
 from omni.bench.bilingual_questions import holds, in_korean
 
-Kind = Literal["one", "none", "two", "follow-up", "error", "schema"]
-KINDS: tuple[Kind, ...] = ("one", "none", "two", "follow-up", "error", "schema")
+Kind = Literal["one", "none", "two", "follow-up", "error", "schema", "later"]
+KINDS: tuple[Kind, ...] = ("one", "none", "two", "follow-up", "error", "schema", "later")
 Language = Literal["en", "ko"]
 
 TOOLS: tuple[dict[str, Any], ...] = (
@@ -300,6 +302,12 @@ _SCENARIOS: tuple[tuple[Kind, tuple[_Step, ...]], ...] = (
                       ("18.42|18,42|18.4",), Seeded("convert_currency", '{"amount": 20, "from_currency": "USD"}')),)),
     ("schema", (_Step("What's the weather in Busan?", "부산 날씨 어때요?", (_weather(BUSAN),), (BUSAN_WEATHER,),
                       Seeded("get_weather", '{"location": "Busan"}')),)),
+    ("later", (_Step("What is the capital of Italy?", "이탈리아의 수도는 어디예요?", (), ("rome|로마",)),
+               _Step("What's the weather in Tokyo?", "도쿄 날씨 어때요?", (_weather(TOKYO),), (TOKYO_WEATHER,)))),
+    ("later", (_Step("How many days are in a week?", "일주일은 며칠이에요?", (), ("7|seven|일곱|칠",)),
+               _Step("What time is it in London?", "런던은 지금 몇 시예요?", (_time(LONDON),), (LONDON_TIME,)))),
+    ("later", (_Step("What colour is a banana?", "바나나는 무슨 색이에요?", (), ("yellow|노란|노랑",)),
+               _Step("What's David's phone number?", "데이비드 전화번호 알려 줘.", (_contact(DAVID),), ("2957",)))),
 )
 
 

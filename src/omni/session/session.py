@@ -58,6 +58,7 @@ from omni.session.turns import Endpointer, SpeechEnd, SpeechStart, TurnOptions
 from omni.session.vision import ItemImage, Viewer
 from omni.text.chunking import SpeakableChunker, voiced
 from omni.text.language import detect_language
+from omni.text.prompt_notes import with_notes
 from omni.types import (
     AudioChunk,
     ChatMessage,
@@ -818,7 +819,7 @@ class Session:
             generation = self._tool_policy(generation, question, language, overrides)
         if notes and messages[-1].role == "user":
             # Reminders on the newest message only, so the cached prompt prefix stays the same.
-            messages[-1] = ChatMessage("user", "\n\n".join((messages[-1].content, *notes)))
+            messages[-1] = ChatMessage("user", with_notes(messages[-1].content, notes))
         return LLMRequest.of(messages, offered, generation)
 
     def _client_tools(self, overrides: ReplyOverrides) -> tuple[Tool, ...]:

@@ -1,7 +1,8 @@
 // The OpenAI Agents SDK for JavaScript as a client of `omni serve`: a RealtimeAgent with one function tool, a
-// RealtimeSession over the WebSocket transport at the SDK's default settings, one typed question per session.
+// RealtimeSession over the WebSocket transport at the SDK's default settings, one typed question per session; a
+// question that starts with "+" is the next turn of the session before it instead (a follow-up).
 //
-//   node ask.mjs ws://127.0.0.1:PORT/v1/realtime?model=omni-realtime "question" ["question" ...]
+//   node ask.mjs ws://127.0.0.1:PORT/v1/realtime?model=omni-realtime "question" ["+follow-up" ...] ["question" ...]
 //
 // Prints JSON lines (tests/clients/test_agents_js.py reads them):
 //   {"kind":"tool_call","case":0,"name":"get_weather","arguments":{"city":"Paris"},"result":"{...}"}
@@ -67,16 +68,16 @@ function historyView(history) {
   });
 }
 
-async function ask(url, question, index) {
+async function converse(url, turns) {
   const agent = new RealtimeAgent({
     name: 'Assistant',
     instructions: 'You are a helpful voice assistant.',
     tools: [getWeather],
   });
   const session = new RealtimeSession(agent, { transport: 'websocket' });
+  let index = turns[0].index;
   let responses = 0;
-  let finished;
-  const done = new Promise((resolve) => { finished = resolve; });
+  let finished = () => {};
 
   session.on('agent_tool_end', (_context, _agent, used, result, { toolCall }) => {
     let args = toolCall.arguments;
@@ -102,17 +103,22 @@ async function ask(url, question, index) {
   });
 
   await session.connect({ url, apiKey: process.env.OMNI_API_KEY ?? 'sk-omni-local' });
-  session.sendMessage(question);
-  let timer;
-  const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve(null), TURN_SECONDS * 1000); });
-  const response = await Promise.race([done, timeout]);
-  clearTimeout(timer);
-  // Items are final a moment after response.done (conversation.item.done); the history is read from the SDK.
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  const history = historyView(session.history);
-  if (response === null) {
-    print({ kind: 'timeout', case: index, seconds: TURN_SECONDS, history });
-  } else {
+  for (const turn of turns) {
+    index = turn.index;
+    responses = 0;
+    const done = new Promise((resolve) => { finished = resolve; });
+    session.sendMessage(turn.question);
+    let timer;
+    const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve(null), TURN_SECONDS * 1000); });
+    const response = await Promise.race([done, timeout]);
+    clearTimeout(timer);
+    // Items are final a moment after response.done (conversation.item.done); the history is read from the SDK.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const history = historyView(session.history);
+    if (response === null) {
+      print({ kind: 'timeout', case: index, seconds: TURN_SECONDS, history });
+      break;
+    }
     const last = [...history].reverse().find((item) => item.type === 'message' && item.role === 'assistant');
     print({ kind: 'answer', case: index, text: last?.text ?? '', status: response.status, responses, history });
     if (process.env.OMNI_AGENT_FORGET_CALLS === '1') {
@@ -130,9 +136,18 @@ if (!url || questions.length === 0) {
   console.error('usage: node ask.mjs WS_URL QUESTION [QUESTION ...]');
   process.exit(2);
 }
+// Sessions: a question and the follow-ups ("+...") after it.
+const sessions = [];
+for (const [index, question] of questions.entries()) {
+  if (question.startsWith('+') && sessions.length > 0) {
+    sessions.at(-1).push({ question: question.slice(1).trim(), index });
+  } else {
+    sessions.push([{ question, index }]);
+  }
+}
 try {
-  for (const [index, question] of questions.entries()) {
-    await ask(url, question, index);
+  for (const turns of sessions) {
+    await converse(url, turns);
   }
 } catch (error) {
   print({ kind: 'error', case: -1, error: describe(error) });

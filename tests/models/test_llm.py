@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pytest
 
 from omni.backends.base import LLM, GenerationOptions
 from omni.backends.llama_llm import PREFIX_PIECE_CHARS, LlamaLLM
+from omni.backends.llama_side_context import SideContext
 from omni.types import ChatMessage, TextDelta, Tool, ToolCall, Usage
 
 pytestmark = pytest.mark.models
@@ -43,6 +45,30 @@ async def test_a_weather_question_becomes_a_tool_call(llm: LLM) -> None:
     assert json.loads(calls[0].arguments)["city"].lower() == "seoul"
     # the call's JSON is not also spoken as text
     assert "get_weather" not in "".join(e.text for e in events if isinstance(e, TextDelta))
+
+
+def test_a_side_context_reads_the_same_next_token_as_the_models_own(llm: LLM) -> None:
+    """The call decision's context: the model's weights, a cache of its own (the conversation's stays whole). Its
+    logits are the model's own context's for the same prompts in the same order, a prompt that starts like the one
+    before decoded from where they differ (which moves the logits a little, in both: llama.cpp's batches)."""
+    from llama_cpp import LogitsProcessorList
+
+    assert isinstance(llm, LlamaLLM)
+    side = SideContext(llm.llama)
+    llm.llama.reset()  # both start from an empty cache
+    tokyo = llm.render([ChatMessage("user", "What's the weather in Tokyo?")], [WEATHER])
+    busan = tokyo.replace("Tokyo", "Busan")
+
+    def own(prompt: str) -> np.ndarray:
+        read: list[np.ndarray] = []
+        llm.llama.create_completion(prompt, max_tokens=1, temperature=0.0, logits_processor=LogitsProcessorList(
+            [lambda _ids, scores: read.append(scores.copy()) or scores]))
+        return read[0]
+
+    for prompt in (tokyo, busan, tokyo):
+        assert np.allclose(side.logits(prompt), own(prompt), atol=1e-4)
+        assert side.holds(prompt)
+    assert not side.holds(busan)
 
 
 async def test_a_tool_question_after_an_answered_one_is_still_a_call(llm: LLM) -> None:

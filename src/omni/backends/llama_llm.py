@@ -13,13 +13,14 @@ import os
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from omni.aio import ModelLock, closing, iterate_in_thread, model_thread
 from omni.backends.base import LLM, GenerationOptions
+from omni.backends.llama_side_context import SideContext
 from omni.backends.llama_tool_turn import (
     CALL_START,
     DECISION_SYSTEM,
@@ -38,9 +39,6 @@ from omni.cores import CORES
 from omni.errors import ModelNotFoundError
 from omni.text.repetition import looping
 from omni.types import ChatMessage, LLMEvent, TextDelta, Tool, Usage
-
-if TYPE_CHECKING:
-    from llama_cpp import Llama
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +76,18 @@ class LlamaLLM(LLM):
     caches_prompts = True
 
     def __init__(self, model_path: Path, *, n_ctx: int = 4096, threads: int = 0) -> None:
+        from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         if not model_path.is_file():
             raise ModelNotFoundError(f"GGUF model file not found: {model_path}")
         self.model_path = model_path
-        self._n_ctx, self._threads = n_ctx, threads or os.cpu_count() or 2
-        self._llama = self._context()
+        self._llama = Llama(
+            model_path=str(model_path),
+            n_ctx=n_ctx,
+            n_threads=threads or os.cpu_count() or 2,
+            verbose=False,
+        )
         template = self._llama.metadata.get("tokenizer.chat_template")
         if not template:
             raise ModelNotFoundError(f"{model_path} has no chat template in its metadata; Omni needs a chat model")
@@ -97,20 +100,13 @@ class LlamaLLM(LLM):
         self.thread = model_thread("llama")
         self._opens: NDArray[np.bool_] | None = None
         self._grammars: dict[str, Any] = {}
-        self._decider: Llama | None = None
+        self._decider: SideContext | None = None
 
-    def _context(self) -> Llama:
-        from llama_cpp import Llama
-
-        # The weights are memory-mapped, so a second context on the same file shares them: it costs its own KV
-        # cache and compute buffers only.
-        return Llama(model_path=str(self.model_path), n_ctx=self._n_ctx, n_threads=self._threads, verbose=False)
-
-    def _decision_context(self) -> Llama:
-        """A second llama.cpp context for the call decision, created at its first use: it keeps the decision
-        prompt's prefix (the instructions and the tools) in its own cache, and the conversation's stays whole."""
+    def _decision_context(self) -> SideContext:
+        """A second context for the call decision, created at its first use: it keeps the decision prompt's prefix
+        (the instructions and the tools) in its own cache, and the conversation's stays whole."""
         if self._decider is None:
-            self._decider = self._context()
+            self._decider = SideContext(self._llama)
         return self._decider
 
     def _call_openers(self) -> NDArray[np.bool_]:
@@ -175,8 +171,8 @@ class LlamaLLM(LLM):
         ends = range(PREFILL_WORDS, len(words) + PREFILL_WORDS, PREFILL_WORDS)  # the last piece ends at the last word
         starts = prefix_pieces(prefix)
         pieces = [*starts[:-1], *(prefix + " ".join(words[:end]) for end in ends)] if words else starts
-        # The call decision's prompt up to the question, when tools are offered: after the first turn a call is
-        # decided on it (llama_tool_turn.decided_apart), and its instructions and tools are the same every turn.
+        # The call decision's prompt up to the question, when tools are offered: a call is decided on it
+        # (llama_tool_turn.decided_apart), and its instructions and tools are the same every turn.
         decision = prefix_pieces(self.next_turn_prefix([DECISION_SYSTEM], tools)) if tools else []
         # Cancelled, it stops after the piece being decoded, and returns once the model is free.
         decoding = iterate_in_thread(lambda stop: self._prefill(pieces, stop, decision), self.thread)
@@ -185,13 +181,7 @@ class LlamaLLM(LLM):
                 pass
 
     def _prefill(self, prompts: list[str], stop: threading.Event, decision: Sequence[str] = ()) -> Iterator[None]:
-        yield from self._decode_pieces(self._llama, prompts, stop)
-        if decision and self._cached_prefix(decision[-1], self._decision_context()) < self._token_count(decision[-1]):
-            yield from self._decode_pieces(self._decision_context(), decision, stop)
-
-    def _decode_pieces(self, llama: Llama, prompts: Sequence[str], stop: threading.Event) -> Iterator[None]:
-        """Decode each prompt of ``prompts`` (each the start of the next) into ``llama``'s cache."""
-        cached = self._cached_prefix(prompts[-1], llama) if prompts else 0
+        cached = self._cached_prefix(prompts[-1]) if prompts else 0
         for index, prompt in enumerate(prompts):
             if index < len(prompts) - 1 and self._token_count(prompt) <= cached:
                 # Already in the cache, and the next piece keeps it there: decoding this piece alone would cut the
@@ -202,19 +192,26 @@ class LlamaLLM(LLM):
                 return
             # One generated token through the normal completion path: the cache then holds exactly the tokens a
             # later prompt starting with this one will have.
-            llama.create_completion(prompt, max_tokens=1, temperature=0.0)
+            self._llama.create_completion(prompt, max_tokens=1, temperature=0.0)
+            yield None
+        for prompt in decision:
+            if self._decision_context().holds(prompt):
+                continue
+            CORES.wait_for_turn(stop)
+            if stop.is_set():
+                return
+            self._decision_context().logits(prompt)
             yield None
 
     def _token_count(self, prompt: str) -> int:
         return len(self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
 
-    def _cached_prefix(self, prompt: str, llama: Llama | None = None) -> int:
-        """How many of ``prompt``'s first tokens the cache of ``llama`` (the conversation's context) holds now."""
-        llama = llama or self._llama
-        tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
-        held = llama.n_tokens
+    def _cached_prefix(self, prompt: str) -> int:
+        """How many of ``prompt``'s first tokens llama.cpp's cache holds now."""
+        tokens = self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        held = self._llama.n_tokens
         common = 0
-        for token, cached in zip(tokens, llama._input_ids[:held], strict=False):
+        for token, cached in zip(tokens, self._llama._input_ids[:held], strict=False):
             if token != cached:
                 break
             common += 1
@@ -273,8 +270,7 @@ class LlamaLLM(LLM):
             if stop.is_set():
                 return
             if decision is not None:
-                self._decision_context().create_completion(decision.prompt, max_tokens=1, temperature=0.0,
-                                                           logits_processor=LogitsProcessorList([policy.decide]))
+                policy.decide(np.empty(0, dtype=np.intc), self._decision_context().logits(decision.prompt))
                 prompt = prompt if policy.calling else decision.answer
             elif not policy.forced:
                 # The first token's probabilities read; the generation below samples from the cache.

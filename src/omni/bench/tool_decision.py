@@ -1,8 +1,8 @@
 """How the embedded LLM's call decision reads questions it was not tuned on: 32 questions written after the
 thresholds were chosen (8 a group: English and Korean, needing one of the kept set's five client tools or none),
-each decided on the decision prompt (what the backend does) and, for comparison, read off the conversation's own
-prompt in three situations, as the session sends it (a first turn under Omni's instructions, a turn after a plain
-answer, a first turn under a client's short instructions).
+each decided on the decision prompt at its threshold (what the backend does) and, for comparison, read off the
+conversation's own prompt at ``CALL_MASS`` (what it did before) in three situations, as the session sends it: a
+first turn under Omni's instructions, a turn after a plain answer, a first turn under a client's short instructions.
 
 Run with ``python -m omni.bench.tool_decision [--verbose]``. Results in docs/tools.md.
 """
@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from omni.backends.llama_llm import LlamaLLM
 from omni.backends.llama_llm import create as create_llm
-from omni.backends.llama_tool_turn import DECISION_INSTRUCTIONS, call_mass, decision_messages
+from omni.backends.llama_tool_turn import CALL_MASS, DECISION_INSTRUCTIONS, call_mass, decision_messages
 from omni.bench.tool_conversations import TOOLS
 from omni.config import Settings
 from omni.text.language import detect_language
@@ -90,16 +90,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     right: dict[tuple[str, str], list[bool]] = {}
     for need, questions in ((True, NEED), (False, NONE)):
         for question in questions:
-            threshold = call_mass(question)
             language = "ko" if detect_language(question) == "ko" else "en"
             masses = {name: call_probability(llm, opens, prompt(question), tools)
                       for name, prompt in SITUATIONS.items()}
             for name, mass in masses.items():
+                # The conversation's prompt at the threshold it was decided by before the decision prompt.
+                threshold = call_mass(question) if name == "decision prompt" else CALL_MASS
                 right.setdefault((name, language), []).append((mass >= threshold) == need)
             if args.verbose:
                 shown = "  ".join(f"{mass:.3f}" for mass in masses.values())
-                print(f"{'needs a tool' if need else 'needs none  '}  {shown}  (threshold {threshold})  {question}")
-    print(f"{'decided right, at the thresholds':40} {'en':>6} {'ko':>6}")
+                print(f"{'needs a tool' if need else 'needs none  '}  {shown}  {question}")
+    print(f"{'decided right':40} {'en':>6} {'ko':>6}")
     for name in SITUATIONS:
         cells = [f"{sum(right[name, lang])}/{len(right[name, lang])}" for lang in ("en", "ko")]
         print(f"{name:40} {cells[0]:>6} {cells[1]:>6}")

@@ -69,6 +69,7 @@ def test_a_side_context_reads_the_same_next_token_as_the_models_own(llm: LLM) ->
         assert np.allclose(side.logits(prompt), own(prompt), atol=1e-4)
         assert side.holds(prompt)
     assert not side.holds(busan)
+    assert side.fits(tokyo) and not side.fits("word " * side.n_ctx), "too long: decided on the conversation instead"
 
 
 async def test_a_tool_question_after_an_answered_one_is_still_a_call(llm: LLM) -> None:

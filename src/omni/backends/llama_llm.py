@@ -269,7 +269,7 @@ class LlamaLLM(LLM):
             CORES.wait_for_turn(stop)
             if stop.is_set():
                 return
-            if decision is not None:
+            if decision is not None and self._decision_context().fits(decision.prompt):
                 policy.decide(np.empty(0, dtype=np.intc), self._decision_context().logits(decision.prompt))
                 prompt = prompt if policy.calling else decision.answer
             elif not policy.forced:

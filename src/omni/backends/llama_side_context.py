@@ -48,6 +48,10 @@ class SideContext:
         tokens = self._tokenize(prompt)
         return self._cached(tokens) == len(tokens)
 
+    def fits(self, prompt: str) -> bool:
+        """Whether ``prompt`` and the token after it fit the context."""
+        return 0 < len(self._tokenize(prompt)) < self.n_ctx
+
     def logits(self, prompt: str) -> NDArray[np.single]:
         """The logits of the token that would follow ``prompt``."""
         tokens = self._tokenize(prompt)

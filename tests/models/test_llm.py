@@ -61,8 +61,13 @@ def test_a_side_context_reads_the_same_next_token_as_the_models_own(llm: LLM) ->
 
     def own(prompt: str) -> np.ndarray:
         read: list[np.ndarray] = []
-        llm.llama.create_completion(prompt, max_tokens=1, temperature=0.0, logits_processor=LogitsProcessorList(
-            [lambda _ids, scores: read.append(scores.copy()) or scores]))
+
+        def keep(_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+            read.append(scores.copy())
+            return scores
+
+        llm.llama.create_completion(prompt, max_tokens=1, temperature=0.0,
+                                    logits_processor=LogitsProcessorList([keep]))
         return read[0]
 
     for prompt in (tokyo, busan, tokyo):

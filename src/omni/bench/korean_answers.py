@@ -270,7 +270,8 @@ def main() -> None:
     languages: list[Language] = [lang for lang in ("ko", "en") if lang in args.languages.split(",")]
     if unknown := [s for s in strategies if s not in STRATEGIES]:
         parser.error(f"unknown strategy {', '.join(unknown)}; known: {', '.join(STRATEGIES)}")
-    llm = registry.create("llm", "llama", Settings())
+    settings = Settings()  # the embedded LLM, or any other: OMNI_LLM__BACKEND=openai OMNI_LLM__BASE_URL=...
+    llm = registry.create("llm", settings.llm.backend, settings)
     answers = asyncio.run(run(llm, strategies, languages, print, ITEMS[:: max(1, args.every)]))
     if args.json:
         Path(args.json).write_text(json.dumps([asdict(a) for a in answers], ensure_ascii=False, indent=1) + "\n")

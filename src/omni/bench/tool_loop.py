@@ -1,16 +1,18 @@
 """The tool loop measured: the kept tool conversations (:mod:`omni.bench.tool_conversations`) through a real
 :class:`Session` on the embedded LLM, the tools given as a client gives them, judged and timed.
 
-Run with ``python -m omni.bench.tool_loop [--json FILE] [--every N] [--temperature T[,T...]] [--verbose]
-[--builtin TOOLS] [--instructions TEXT]`` (docs/tools.md has the numbers). Each item is a fresh session with the
+Run with ``python -m omni.bench.tool_loop [--json FILE] [--every N] [--temperature T[,T...]] [--verbose] [--builtin
+TOOLS] [--instructions TEXT] [--via mcp]`` (docs/tools.md has the numbers). Each item is a fresh session with the
 five tools as *client* tools (with ``--builtin``, Omni's built-in tools beside them, as ``omni serve`` offers them
-with ``[tools] with_client_tools``) and Omni's default instructions (or ``--instructions``), as the Realtime API gives
-them to a client that sets only ``tools``: the runner does what a Realtime client does. It adds the user's text
-(``conversation.item.create``) and asks for a response (``response.create``); when the response ends with function
-calls (the ``function_call`` items a client is sent), it runs them on the canned client side
+with ``[tools] with_client_tools``) and Omni's default instructions (or ``--instructions``), as the Realtime API
+gives them to a client that sets only ``tools``: the runner does what a Realtime client does. It adds the user's
+text (``conversation.item.create``) and asks for a response (``response.create``); when the response ends with
+function calls (the ``function_call`` items a client is sent), it runs them on the canned client side
 (:func:`~omni.bench.tool_conversations.client_result`), adds each result as a ``function_call_output`` item and asks
 for the next response, up to :data:`MAX_RESPONSES` responses a turn. The response without calls is the turn's
-answer.
+answer. With ``--via mcp`` the five tools are instead an MCP server's (:mod:`omni.bench.tool_server`, the same
+canned answers) that the client names, as a Realtime client does in ``session.tools``: the session runs their calls
+itself and the response answers from the results.
 
 Latency: the final answer's first token, from the ``response.create`` that produced it (the tool results are in).
 """
@@ -30,14 +32,16 @@ from pathlib import Path
 
 from omni.backends.base import LLM
 from omni.bench.tool_conversations import ITEMS, KINDS, TOOLS, Call, Item, client_result, judge_turn
+from omni.bench.tool_server import COMMAND
 from omni.clock import RealClock
 from omni.config import ToolsSettings
-from omni.events import LLMFirstToken, ReplyDone, ReplyStarted, SessionEvent, ToolCallRequested
+from omni.events import LLMFirstToken, ReplyDone, ReplyStarted, SessionEvent, ToolCallDone, ToolCallRequested
 from omni.session.context import Item as ConversationItem
 from omni.session.context import new_id
 from omni.session.playout import CollectingOutput
 from omni.session.session import Backends, Session, SessionOptions
 from omni.tools.builtin import builtin_toolbox
+from omni.tools.mcp import McpConnection, McpTarget
 from omni.types import Tool, ToolCall
 
 NO_BUILTINS = ToolsSettings(builtin=())
@@ -54,6 +58,9 @@ class _Response:
     first_token: float | None = None
     text: str = ""
     calls: list[ToolCall] = field(default_factory=list)
+    """Calls sent to the client."""
+    ran: list[ToolCall] = field(default_factory=list)
+    """Calls the session ran itself (an MCP server's, a built-in tool's)."""
 
 
 class _Recorder:
@@ -69,6 +76,8 @@ class _Recorder:
             self.responses[event.reply_id].first_token = event.at
         elif isinstance(event, ToolCallRequested):
             self.responses[event.reply_id].calls.append(event.call)
+        elif isinstance(event, ToolCallDone):
+            self.responses[event.reply_id].ran.append(event.call)
         elif isinstance(event, ReplyDone):
             self.responses[event.reply_id].text = event.text.strip()
 
@@ -118,11 +127,16 @@ def session_options(base: SessionOptions, temperature: float) -> SessionOptions:
 
 
 async def run_item(llm: LLM, item: Item, base: SessionOptions, temperature: float,
-                   builtin: ToolsSettings = NO_BUILTINS) -> ItemResult:
+                   builtin: ToolsSettings = NO_BUILTINS, mcp: McpConnection | None = None) -> ItemResult:
+    """One conversation; with ``mcp``, the five tools are that server's, named by the client, not client tools."""
     recorder = _Recorder()
     options = replace(session_options(base, temperature), local_tools_with_client_tools=bool(builtin.builtin))
+    toolbox = builtin_toolbox(builtin)
+    if mcp is not None:
+        options = replace(options, tools=())
+        toolbox.declare(mcp.function_tools())
     session = Session(Backends(llm=llm), options, clock=RealClock(), output=CollectingOutput(), observers=[recorder],
-                      toolbox=builtin_toolbox(builtin))
+                      toolbox=toolbox)
     results = []
     try:
         # No session.prefill(): the last item's prompt in llama.cpp's cache starts with the same instructions and
@@ -141,6 +155,7 @@ async def run_item(llm: LLM, item: Item, base: SessionOptions, temperature: floa
                 handle = await session.create_reply()
                 await handle.done.wait()
                 response = recorder.responses[handle.reply_id]
+                calls += response.ran
                 if not response.calls:
                     answer = response.text
                     first = None if response.first_token is None else response.first_token - response.started
@@ -169,13 +184,19 @@ def _output(call: ToolCall) -> str:
 
 async def run(llm: LLM, items: Sequence[Item], base: SessionOptions, temperatures: Sequence[float],
               finished: Callable[[ItemResult], None] = lambda result: None,
-              builtin: ToolsSettings = NO_BUILTINS) -> list[ItemResult]:
+              builtin: ToolsSettings = NO_BUILTINS, via: str = "client") -> list[ItemResult]:
+    """Every item at every temperature; ``via`` "mcp": the tools from :mod:`omni.bench.tool_server`, started once."""
+    mcp = await McpConnection.open(McpTarget("kept-set", command=COMMAND)) if via == "mcp" else None
     results = []
-    for temperature in temperatures:
-        for item in items:
-            result = await run_item(llm, item, base, temperature, builtin)
-            results.append(result)
-            finished(result)
+    try:
+        for temperature in temperatures:
+            for item in items:
+                result = await run_item(llm, item, base, temperature, builtin, mcp)
+                results.append(result)
+                finished(result)
+    finally:
+        if mcp is not None:
+            await mcp.aclose()
     return results
 
 
@@ -265,6 +286,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--builtin", default="", metavar="TOOLS",
                         help="comma-separated built-in tools offered beside the client's, as omni serve does with "
                              "[tools] with_client_tools = true (clock,calculator,notes,timers); none by default")
+    parser.add_argument("--via", choices=("client", "mcp"), default="client",
+                        help="the tools as the client's function tools, or as an MCP server's the client names")
     parser.add_argument("--rejudge", type=Path, metavar="JSON",
                         help="judge the conversations of an earlier run's JSON again (after the keys changed)")
     return parser
@@ -311,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         save()
 
     builtin = ToolsSettings(builtin=args.builtin, timezone=settings.tools.timezone)
-    results = asyncio.run(run(llm, items, base, temperatures, finished, builtin))
+    results = asyncio.run(run(llm, items, base, temperatures, finished, builtin, args.via))
     print(format_summary(summarise(results)))
     return 0
 

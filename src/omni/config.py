@@ -40,6 +40,7 @@ class VADSettings(_Section):
     threshold: float = Field(0.5, ge=0.0, le=1.0)
     prefix_padding_ms: int = Field(300, ge=0)
     silence_duration_ms: int = Field(500, ge=0)
+    """The silence that ends a turn under ``session.turn_detection = "server_vad"`` (``semantic_vad`` predicts it)."""
     min_speech_ms: int = Field(64, ge=0)
     """Speech must last this long to start a turn (and to interrupt a reply): two 32 ms Silero frames. With it the
     client's cue to stop playing comes 102 ms after the user starts speaking (p90 115 ms, against 141/163 ms with 80,
@@ -142,7 +143,15 @@ DEFAULT_INSTRUCTIONS = (
 
 class SessionSettings(_Section):
     instructions: str = DEFAULT_INSTRUCTIONS
-    turn_detection: Literal["server_vad", "manual"] = "server_vad"
+    turn_detection: Literal["semantic_vad", "server_vad", "manual"] = "semantic_vad"
+    """``semantic_vad``: Omni's turn-taking — the silence that ends a turn is predicted from the words at each pause,
+    and backchannels ("mm-hm", "응") do not interrupt a reply (docs/turn-taking.md); ``server_vad``: the fixed
+    ``[vad] silence_duration_ms`` and every sound a turn; ``manual``: the client commits turns."""
+    eagerness: Literal["low", "medium", "high", "auto"] = "auto"
+    """``semantic_vad``: how soon a turn ends (high: soonest; low: the user may take their time)."""
+    echo_cancellation: bool = True
+    """The server takes the echo of its own voice out of a client's microphone audio (a client on open speakers
+    that sends its raw microphone; docs/echo.md)."""
     interrupt_response: bool = True
     language: str | None = None
     speculate: bool = True

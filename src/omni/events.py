@@ -18,14 +18,46 @@ class SessionEvent:
 @dataclass(frozen=True, kw_only=True)
 class SpeechStarted(SessionEvent):
     audio_start_ms: int
+    """Where speech starts in the input audio, prefix padding included."""
     item_id: str
     """The id the user item of this speech will have once it is committed."""
-    """Where speech starts in the input audio, prefix padding included."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class SpeechStopped(SessionEvent):
     audio_end_ms: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpeechHeld(SessionEvent):
+    """Speech began during a reply and is held until it is known to be a turn (:mod:`omni.session.backchannel`):
+    a player that can pause, pauses."""
+
+    audio_start_ms: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpeechIgnored(SessionEvent):
+    """Held speech was a backchannel or no words at all: the reply goes on (a paused player resumes)."""
+
+    audio_start_ms: int
+    audio_end_ms: int
+    text: str
+    """What the recogniser heard ("Mm-hm."; empty for a cough)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TurnPredicted(SessionEvent):
+    """At a pause in the user's speech: whether their words are finished, and the silence that now ends the turn
+    (:mod:`omni.session.end_of_turn`)."""
+
+    pause_ms: int
+    """Where the pause began in the input audio."""
+    text: str
+    probability: float | None
+    """The LLM's probability that the message ends here (None: it gives none, or it is busy with a reply)."""
+    verdict: Literal["complete", "unsure", "unfinished"]
+    wait_ms: int
 
 
 @dataclass(frozen=True, kw_only=True)

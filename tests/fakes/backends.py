@@ -103,6 +103,9 @@ class ScriptedLLM(LLM):
     caches_prompts: bool = False
     closed: int = 0
     """How many streams were closed before they finished (cancellation reached the backend)."""
+    turn_ends: dict[str, float] = field(default_factory=dict)
+    """The end-of-turn probability it gives after these words (none after others, as a remote LLM)."""
+    asked_turn_end: list[str] = field(default_factory=list)
 
     async def _chat(
         self, messages: Sequence[ChatMessage], tools: Sequence[Tool], options: GenerationOptions
@@ -132,6 +135,11 @@ class ScriptedLLM(LLM):
     ) -> None:
         self.prefilled.append(list(messages))
         self.prefilled_words.append(user_words)
+
+    async def end_of_turn(self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = (), *,
+                          user_words: str) -> float | None:
+        self.asked_turn_end.append(user_words)
+        return self.turn_ends.get(user_words)
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())

@@ -246,3 +246,32 @@ def _tokens_left_to_decode(llm: LlamaLLM, prompt: str) -> int:
     while common < min(len(tokens), len(cached)) and tokens[common] == cached[common]:
         common += 1
     return len(tokens) - common
+
+
+@pytest.mark.parametrize(("words", "finished"), [
+    ("What is the capital of France?", True),
+    ("Please book me a table at the Italian restaurant near the station.", True),
+    ("내일 아침에 엄마한테 전화하라고 알려 줘.", True),
+    ("Please book me a table at", False),
+    ("My number is 010 1234", False),
+    ("내일 아침에", False),
+])
+async def test_the_models_end_of_turn_probability_tells_finished_words_from_unfinished(
+        llm: LLM, words: str, finished: bool) -> None:
+    history = [ChatMessage("system", "You are Omni, a helpful voice assistant.")]
+    probability = await llm.end_of_turn(history, user_words=words)
+    assert probability is not None
+    assert probability > 0.5 if finished else probability < 0.05, probability
+
+
+async def test_the_end_of_turn_probability_leaves_the_words_in_the_cache(llm: LLM) -> None:
+    """It reads the next token after the words on the prompt a prefill decodes: the reply then decodes only the
+    template's end of the turn."""
+    assert isinstance(llm, LlamaLLM)
+    history = [ChatMessage("system", "Answer briefly.")]
+    await collect(llm, [ChatMessage("user", "Something unrelated to clear the cache.")])
+    await llm.end_of_turn(history, user_words="What is the capital of France?")
+    prompt = llm.render([*history, ChatMessage("user", "What is the capital of France?")])
+    rest = llm.count_tokens(prompt[prompt.index("France?") + len("France?"):])
+    left = _tokens_left_to_decode(llm, prompt)
+    assert left <= rest + 1, f"{left} tokens left to decode, expected {rest}"

@@ -75,7 +75,8 @@ async def test_session_update_answers_with_the_effective_session() -> None:
 
 
 async def test_a_new_session_starts_from_the_servers_settings() -> None:
-    state = fake_state(vad={"silence_duration_ms": 700, "threshold": 0.6}, llm={"temperature": 0.3})
+    state = fake_state(vad={"silence_duration_ms": 700, "threshold": 0.6}, llm={"temperature": 0.3},
+                       session={"turn_detection": "server_vad"})
     async with serving(state) as url:
         async with realtime(url) as wire:
             await wire.send({"type": "session.update", "session": {"type": "realtime"}})
@@ -83,8 +84,21 @@ async def test_a_new_session_starts_from_the_servers_settings() -> None:
         async with realtime(url, beta=True, model="gpt-4o-realtime-preview") as wire:
             await wire.send({"type": "session.update", "session": {}})
             beta = (await wire.until("session.updated"))[-1]["session"]
-    assert (detection["silence_duration_ms"], detection["threshold"]) == (700, 0.6)
+    assert (detection["type"], detection["silence_duration_ms"], detection["threshold"]) == ("server_vad", 700, 0.6)
     assert beta["turn_detection"]["silence_duration_ms"] == 700 and beta["temperature"] == 0.3
+
+
+async def test_a_new_session_has_omnis_turn_taking_as_semantic_vad_by_default() -> None:
+    async with serving(fake_state(session={"eagerness": "high"})) as url, realtime(url) as wire:
+        await wire.send({"type": "session.update", "session": {"type": "realtime"}})
+        detection = (await wire.until("session.updated"))[-1]["session"]["audio"]["input"]["turn_detection"]
+        assert (detection["type"], detection["eagerness"]) == ("semantic_vad", "high")
+        # a client that asks for server_vad gets its documented defaults
+        await wire.send({"type": "session.update", "session": {"type": "realtime", "audio": {
+            "input": {"turn_detection": {"type": "server_vad"}}}}})
+        detection = (await wire.until("session.updated"))[-1]["session"]["audio"]["input"]["turn_detection"]
+        assert (detection["type"], detection["silence_duration_ms"], detection["threshold"]) == (
+            "server_vad", 500, 0.5)
 
 
 async def test_output_speed_makes_the_spoken_answer_faster_and_is_checked() -> None:
@@ -213,7 +227,8 @@ async def test_function_calling_round_trip() -> None:
 
 async def test_cancel_barge_in_and_truncate() -> None:
     long = "One more word. " * 14  # short sentences: audio starts long before the text ends
-    state = fake_state(["first", "second"], [long, long, long])
+    # server_vad: any speech is a turn at once (semantic_vad holds it until its words are read)
+    state = fake_state(["first", "second"], [long, long, long], session={"turn_detection": "server_vad"})
     state.backends.llm.per_token = 0.1  # type: ignore[attr-defined]  # 4 s of generation: time to interrupt it
     async with serving(state) as url, realtime(url) as wire:
         await wire.send({"type": "conversation.item.create", "item": {

@@ -57,11 +57,13 @@ def make_harness(
     spoken_sentence: str | None = None,
     voice_ahead: bool = True,
     vision: Callable[[VirtualClock], Vision] | None = None,
+    eagerness: str | None = None,
 ) -> Harness:
     """``tts_silence``: the silence the scripted voice puts before and after each text. ``listen_ahead_ms``: the
     LLM keeps a prompt cache and the session reads the user's words ahead. ``spoken_sentence``: STT hears the words
     of this sentence that fit in each clip, instead of ``transcripts`` one by one. ``vision``: makes the vision
-    backend on the harness's clock."""
+    backend on the harness's clock. ``eagerness``: Omni's turn-taking (``semantic_vad``) instead of a fixed
+    500 ms silence."""
     clock = VirtualClock()
     stt = ScriptedSTT(clock, list(transcripts)) if spoken_sentence is None else WordsSoFarSTT(clock, spoken_sentence)
     llm = ScriptedLLM(clock, list(answers), caches_prompts=listen_ahead_ms is not None)
@@ -70,7 +72,8 @@ def make_harness(
     options = SessionOptions(
         instructions="Be brief.",
         turn_detection=turn_detection,  # type: ignore[arg-type]
-        turn=TurnOptions(threshold=0.5, prefix_padding_ms=300, silence_duration_ms=500, min_speech_ms=100),
+        turn=TurnOptions(threshold=0.5, prefix_padding_ms=300, silence_duration_ms=500, min_speech_ms=100,
+                         eagerness=eagerness),
         generation=GenerationOptions(temperature=0.0),
         context_budget_tokens=budget,
         output_audio=output_audio,

@@ -29,6 +29,10 @@ def test_latency_flags_parse_and_variants_repeat() -> None:
     (["--suite", "all", "--questions", "en"], "--questions belongs to --suite latency, not --suite all"),
     (["--suite", "all", "--json", "x.json"], "only --runs and --out apply"),
     (["--suite", "all", "--max-sessions", "2"], "--max-sessions belongs to --suite scale, not --suite all"),
+    (["--suite", "barge-in", "--kinds", "pause"], "--kinds belongs to --suite turns, not --suite barge-in"),
+    (["--modes", "semantic_vad"], "--modes belongs to --suite turns, not --suite latency"),
+    (["--suite", "turns", "--kinds", "pause,chatter"], "unknown scenario kind 'chatter'"),
+    (["--suite", "turns", "--modes", "semantic"], "unknown turn-detection mode 'semantic'"),
     (["--variant", "llm.model=qwen2.5-0.5b-instruct"], "llm.model cannot change within one run"),
     (["--variant", "session.speculate_after_ms=soon"], "session.speculate_after_ms: Input should be a valid integer"),
     (["--lang", "en"], "the STT language is fixed to 'en' (--lang, stt.language or session.language), so the Korean "
@@ -59,14 +63,14 @@ def test_all_runs_every_suite_into_one_folder_and_goes_on_after_a_failure(
             return code
         return runner
 
-    for suite, code in (("latency", 0), ("barge-in", 1), ("stages", 2), ("vision", 0), ("scale", 0)):
+    for suite, code in (("latency", 0), ("barge-in", 1), ("stages", 2), ("vision", 0), ("scale", 0), ("turns", 0)):
         monkeypatch.setitem(bench_cmd.RUNNERS, suite, fake(suite, code))
     out = tmp_path / "results"
     assert main(["bench", "--suite", "all", "--runs", "2", "--out", str(out)]) == 2
     assert ran == [
         ("latency", out / "voice-latency.json", 2, None), ("barge-in", out / "barge-in.json", 2, None),
         ("stages", out / "stages.json", 2, None), ("vision", out / "vision.json", 2, None),
-        ("scale", out / "scale.json", 2, None),
+        ("scale", out / "scale.json", 2, None), ("turns", out / "turns.json", 2, None),
     ]
     captured = capsys.readouterr()
     assert "latency table" in captured.out and "scale table" in captured.out

@@ -11,7 +11,8 @@ from omni.session.build import session_options
 
 
 def test_a_variant_changes_only_its_keys_and_is_named_after_them() -> None:
-    base = load_settings({"session": {"speculate_after_ms": 100}, "llm": {"temperature": 0.3}})
+    base = load_settings({"session": {"speculate_after_ms": 100, "turn_detection": "server_vad"},
+                          "llm": {"temperature": 0.3}})
     variant = variants.build(base, "session.speculate_after_ms=50, vad.silence_duration_ms=400")
     assert variant.name == "engine [session.speculate_after_ms=50,vad.silence_duration_ms=400]"
     assert variant.changes == (("session.speculate_after_ms", "50"), ("vad.silence_duration_ms", "400"))

@@ -179,9 +179,9 @@ class PausingVoice(QuestionVoice):
 async def test_a_question_cut_at_a_pause_inside_it_is_a_failure_not_a_fast_turn(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings = load_settings({"session": {"listen_ahead_ms": 0}})
+    settings = load_settings({"session": {"listen_ahead_ms": 0, "turn_detection": "server_vad"}})
     cut = QUESTIONS["ko"][2]
-    voice = PausingVoice(cut, pause=0.8)  # longer than the 500 ms silence wait
+    voice = PausingVoice(cut, pause=0.8)  # longer than server_vad's 500 ms silence wait
     results, *_ = await run_on_fakes(monkeypatch, settings, voice, languages=("ko",))
     engine = next(r for r in results if r.pipeline == "engine" and r.question == cut)
     assert engine.latency is None and engine.error is not None

@@ -42,7 +42,7 @@ def test_defaults(clean_env: Path) -> None:
     assert (settings.stt.backend, settings.stt.model, settings.stt.language) == ("whisper", "whisper-base", None)
     assert (settings.llm.backend, settings.llm.model) == ("llama", "qwen2.5-1.5b-instruct")
     assert (settings.tts.backend, settings.tts.voice) == ("auto", "joe-us")
-    assert settings.session.turn_detection == "server_vad"
+    assert (settings.session.turn_detection, settings.session.eagerness) == ("semantic_vad", "auto")
     assert settings.session.interrupt_response is True
 
 

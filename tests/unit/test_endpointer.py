@@ -93,3 +93,28 @@ def test_reset_forgets_speech_and_a_partial_run() -> None:
     # the 120 ms before the reset do not count towards min_speech_ms
     assert feed(endpointer, [(0.9, 60)], start_ms=1020) == []
     assert feed(endpointer, [(0.9, 90)], start_ms=1080) == [(1170, SpeechStart(720))]
+
+
+def test_a_wait_set_during_a_pause_ends_that_pause_sooner_or_later() -> None:
+    endpointer = Endpointer(TurnOptions(silence_duration_ms=600, min_speech_ms=30))
+    assert feed(endpointer, [(0.9, 300), (0.0, 90)]) == [(30, SpeechStart(0))]
+    pause = endpointer.silence_start_ms
+    assert pause == 300
+    assert endpointer.set_wait(pause, 60)  # already passed: the next frame ends the turn
+    assert feed(endpointer, [(0.0, 30)], start_ms=390) == [(420, SpeechEnd(300))]
+
+
+def test_a_longer_wait_holds_the_turn_through_a_thinking_pause() -> None:
+    endpointer = Endpointer(TurnOptions(silence_duration_ms=300, min_speech_ms=30))
+    feed(endpointer, [(0.9, 300), (0.0, 60)])
+    assert endpointer.set_wait(300, 1500)
+    assert feed(endpointer, [(0.0, 900), (0.9, 300)], start_ms=360) == []  # the user went on: one turn
+    # the next pause starts from silence_duration_ms again
+    assert feed(endpointer, [(0.0, 300)], start_ms=1560) == [(1860, SpeechEnd(1560))]
+
+
+def test_a_wait_for_a_pause_that_is_over_is_ignored() -> None:
+    endpointer = Endpointer(TurnOptions(silence_duration_ms=300, min_speech_ms=30))
+    feed(endpointer, [(0.9, 300), (0.0, 60), (0.9, 60)])
+    assert not endpointer.set_wait(300, 2000)
+    assert feed(endpointer, [(0.0, 300)], start_ms=420) == [(720, SpeechEnd(420))]

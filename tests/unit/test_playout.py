@@ -139,3 +139,89 @@ async def test_collecting_output_counts_everything_written_as_played() -> None:
     assert output.played_seconds() == pytest.approx(0.25)
     assert len(output.played_audio()) == 3
     await output.wait_done()
+
+
+# played_between: what was playing at given clock times, the reference for an echo canceller on the server
+
+
+async def test_played_between_gives_the_audio_that_was_playing_then() -> None:
+    clock = VirtualClock()
+    output = PacedOutput(clock)
+    output.start_reply()
+    await output.write(ramp(1.0, offset=0.0))
+    await output.write(ramp(0.5, offset=10.0))  # queued: plays from 1.0 to 1.5
+    await clock.advance(2.0)
+    np.testing.assert_array_equal(output.played_between(0.25, 0.75, RATE), ramp(1.0).samples[250:750])
+    across = output.played_between(0.9, 1.2, RATE)
+    np.testing.assert_array_equal(across[:100], ramp(0.1, offset=0.9).samples)
+    np.testing.assert_array_equal(across[100:], ramp(0.2, offset=10.0).samples)
+    # nothing played after 1.5: silence, as before the first chunk
+    np.testing.assert_array_equal(output.played_between(1.4, 1.8, RATE)[100:], np.zeros(300, dtype=np.float32))
+    assert len(output.played_between(1.4, 1.8, RATE)) == 400
+    assert not np.any(output.played_between(-1.0, 0.0, RATE))
+
+
+async def test_a_gap_in_playback_reads_as_silence() -> None:
+    clock = VirtualClock()
+    output = PacedOutput(clock)
+    await output.write(ramp(0.5, offset=1.0))
+    await clock.advance(1.0)  # silence from 0.5 to 1.0
+    await output.write(ramp(0.5, offset=2.0))
+    await clock.advance(1.0)
+    reference = output.played_between(0.0, 1.5, RATE)
+    np.testing.assert_array_equal(reference[:500], ramp(0.5, offset=1.0).samples)
+    assert not np.any(reference[500:1000])
+    np.testing.assert_array_equal(reference[1000:], ramp(0.5, offset=2.0).samples)
+
+
+async def test_what_has_not_played_yet_is_not_in_the_reference() -> None:
+    clock = VirtualClock()
+    output = PacedOutput(clock)
+    await output.write(ramp(2.0, offset=1.0))
+    await clock.advance(0.5)
+    reference = output.played_between(0.25, 1.0, RATE)
+    np.testing.assert_array_equal(reference[:250], ramp(0.25, offset=1.25).samples)
+    assert not np.any(reference[250:])  # queued, and a clear may still drop it
+
+
+async def test_cleared_audio_was_not_played() -> None:
+    clock = VirtualClock()
+    output = PacedOutput(clock)
+    output.start_reply()
+    await output.write(ramp(1.0, offset=1.0))
+    await output.write(ramp(1.0, offset=2.0))
+    await clock.advance(0.3)
+    output.clear()
+    await clock.advance(1.0)
+    await output.write(ramp(0.5, offset=5.0))  # the next reply starts at once, where the cleared audio would be
+    output.start_reply()  # a new reply does not forget what played before it
+    await clock.advance(1.0)
+    reference = output.played_between(0.0, 2.0, RATE)
+    np.testing.assert_array_equal(reference[:300], ramp(0.3, offset=1.0).samples)
+    assert not np.any(reference[300:1300])
+    np.testing.assert_array_equal(reference[1300:1800], ramp(0.5, offset=5.0).samples)
+    assert not np.any(reference[1800:])
+
+
+async def test_the_reference_is_resampled_to_the_rate_asked_for() -> None:
+    clock = VirtualClock()
+    output = PacedOutput(clock, sample_rate=24000)
+    t = np.arange(24000) / 24000
+    await output.write(AudioChunk((0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 24000))
+    await clock.advance(1.0)
+    reference = output.played_between(0.25, 0.75)  # 16 kHz unless told
+    assert reference.dtype == np.float32 and len(reference) == 8000
+    expected = 0.5 * np.sin(2 * np.pi * 440 * (0.25 + np.arange(8000) / 16000))
+    np.testing.assert_allclose(reference, expected, atol=0.01)
+
+
+async def test_only_the_last_seconds_are_kept() -> None:
+    clock = VirtualClock()
+    output = PacedOutput(clock, history_seconds=2.0)
+    for second in range(10):
+        await output.write(ramp(1.0, offset=float(second)))
+        await clock.advance(1.0)
+    assert not np.any(output.played_between(0.0, 6.5, RATE))  # forgotten: more than 2 s ago
+    np.testing.assert_array_equal(output.played_between(8.0, 9.0, RATE), ramp(1.0, offset=8.0).samples)
+    assert len(output._history) <= 3
+    assert output.played_audio() == []  # independent of record

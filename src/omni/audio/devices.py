@@ -1,16 +1,20 @@
 """Microphone and speaker through PortAudio (sounddevice): the live input and an :class:`AudioOutput` that counts
-what the sound card has really played."""
+what the sound card has really played.
+
+For open speakers the two meet in an echo canceller (:mod:`omni.audio.echo_canceller`): the speaker reports each
+block it plays (``on_played``) as the reference, and the microphone passes each block through it (``process``)
+before handing it on."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from omni.audio.echo_gate import EchoGate
 from omni.errors import NoAudioDeviceError
 from omni.types import AudioChunk, Samples
 
@@ -42,11 +46,15 @@ def require_devices(command: str = "omni talk", instead: str = "omni voice IN.wa
 
 
 class SpeakerOutput:
-    """Plays reply audio on the default output device; ``played_seconds`` counts frames the device consumed."""
+    """Plays reply audio on the default output device; ``played_seconds`` counts frames the device consumed.
 
-    def __init__(self, sample_rate: int, gate: EchoGate, block: int = 480) -> None:
+    ``on_played`` gets each block the device is given while something plays (on the audio thread, before the device
+    plays it); it is not called for the silence between replies."""
+
+    def __init__(self, sample_rate: int, on_played: Callable[[Samples], None] | None = None,
+                 block: int = 480) -> None:
         self.sample_rate: int | None = sample_rate
-        self._gate = gate
+        self._on_played = on_played
         self._queue: deque[Samples] = deque()
         self._lock = threading.Lock()
         self._played = 0
@@ -75,10 +83,8 @@ class SpeakerOutput:
             self._played += filled
             empty = not self._queue
         out[:, 0] = buffer
-        if filled:
-            self._gate.played(buffer[:filled])
-        else:
-            self._gate.silent()
+        if filled and self._on_played is not None:
+            self._on_played(buffer)
         if empty:
             self._loop.call_soon_threadsafe(self._idle.set)
 
@@ -114,14 +120,19 @@ class SpeakerOutput:
 
 
 class Microphone:
-    """Captures 16 kHz mono from the default input; hands each block (through the echo gate) to ``on_audio``."""
+    """Captures 16 kHz mono from the default input; hands each block, through ``process`` (the echo canceller's
+    :meth:`~omni.audio.echo_canceller.EchoCanceller.near`) when given, to ``on_audio`` on the event loop."""
 
-    def __init__(self, on_audio: Any, gate: EchoGate, sample_rate: int = 16000, block: int = 320) -> None:
+    def __init__(self, on_audio: Callable[[AudioChunk], Any], process: Callable[[Samples], Samples] | None = None,
+                 sample_rate: int = 16000, block: int = 320) -> None:
         loop = asyncio.get_running_loop()
 
         def callback(data: Any, _frames: int, _time: Any, _status: Any) -> None:
-            samples = gate.filter(np.array(data[:, 0], dtype=np.float32))
-            loop.call_soon_threadsafe(on_audio, AudioChunk(samples, sample_rate))
+            samples = np.array(data[:, 0], dtype=np.float32)
+            if process is not None:
+                samples = process(samples)
+            if len(samples):
+                loop.call_soon_threadsafe(on_audio, AudioChunk(samples, sample_rate))
 
         self._stream = _sounddevice().InputStream(
             samplerate=sample_rate, channels=1, dtype="float32", blocksize=block, callback=callback

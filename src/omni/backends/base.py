@@ -114,6 +114,12 @@ class LLM(abc.ABC):
         message that begins with ``user_words`` (a runtime with a prompt cache keeps it); default: nothing."""
         return None
 
+    async def end_of_turn(self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = (), *,
+                          user_words: str) -> float | None:
+        """The probability that a next user message that begins with ``user_words`` ends there, after the
+        ``messages`` and ``tools``; None where the model cannot say (default: a remote LLM gives no such number)."""
+        return None
+
     def count_tokens(self, text: str) -> int:
         """Tokens ``text`` takes in this model's prompt; the default estimates 4 characters a token."""
         return max(1, len(text) // 4)

@@ -101,6 +101,7 @@ class LlamaLLM(LLM):
         self._opens: NDArray[np.bool_] | None = None
         self._grammars: dict[str, Any] = {}
         self._decider: SideContext | None = None
+        self._end_token: int | None = None
 
     def _decision_context(self) -> SideContext:
         """A second context for the call decision, created at its first use: it keeps the decision prompt's prefix
@@ -216,6 +217,45 @@ class LlamaLLM(LLM):
                 break
             common += 1
         return common
+
+    async def end_of_turn(self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = (), *,
+                          user_words: str) -> float | None:
+        """The model's probability that the next user message ends after ``user_words``: the probability of the
+        token the chat template puts after a user message's words (LiveKit's turn detector reads the same from a
+        model of its own). The prompt is the one :meth:`prefill` decodes, so the words are in the cache after it."""
+        if not user_words.strip():
+            return None
+        prompt = self.next_turn_prefix(messages, tools) + user_words
+        end = self._message_end_token()
+        seen: list[float] = []
+
+        def read(_: Any, scores: NDArray[np.single]) -> NDArray[np.single]:
+            shifted = np.exp(scores - scores.max())
+            seen.append(float(shifted[end] / shifted.sum()))
+            return scores
+
+        def decode(stop: threading.Event) -> Iterator[None]:
+            from llama_cpp import LogitsProcessorList
+
+            CORES.wait_for_turn(stop)
+            if not stop.is_set():
+                self._llama.create_completion(prompt, max_tokens=1, temperature=0.0,
+                                              logits_processor=LogitsProcessorList([read]))
+            yield None
+
+        decoding = iterate_in_thread(decode, self.thread)
+        async with self._lock.hold(), closing(decoding) as done:
+            async for _ in done:
+                pass
+        return seen[0] if seen else None
+
+    def _message_end_token(self) -> int:
+        """The first token the chat template writes after a user message's words."""
+        if self._end_token is None:
+            rendered = self.render([ChatMessage("user", _USER_WORDS)])
+            after = rendered[rendered.index(_USER_WORDS) + len(_USER_WORDS):]
+            self._end_token = self._llama.tokenize(after.encode("utf-8"), add_bos=False, special=True)[0]
+        return self._end_token
 
     def next_turn_prefix(self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = ()) -> str:
         """The prompt text of ``messages`` followed by a user message, up to where that message's words begin."""

@@ -6,10 +6,13 @@ them); ``--variant`` adds the engine on other settings, in the same run.
 ``--suite scale``: how many concurrent Realtime sessions one ``omni serve`` holds before it falls behind real time,
 and the server's CPU and memory per session.
 ``--suite barge-in``: how fast a reply stops when the user speaks over it, and which sounds stop it by mistake.
+``--suite turns``: turn-taking, ``server_vad`` against ``semantic_vad`` on the same scenarios: sentences with a
+thinking pause cut off too early, end-of-turn and voice-to-voice latency, and which sounds during a reply
+(backchannels, its own echo, background voices and noise) stop it, against real interruptions.
 ``--suite stages``: each stage alone — STT speed and accuracy, LLM speed through Omni and llama.cpp directly, TTS.
 ``--suite vision``: the embedded perception's parts on a camera frame and a screenshot, OCR error rates in English
 and Korean, and a spoken question about the camera frame voice to voice.
-``--suite all``: all five, one after the other, into one results folder.
+``--suite all``: all six, one after the other, into one results folder.
 
 Each prints a table and writes every measurement, with the machine it ran on, to a JSON file (and a PNG chart, for
 latency and scale).
@@ -40,14 +43,15 @@ from omni.session.session import Backends
 
 RESULTS = Path("bench-results")
 FILE_NAMES = {"latency": "voice-latency.json", "scale": "scale.json", "barge-in": "barge-in.json",
-              "stages": "stages.json", "vision": "vision.json"}
-ALL = ("latency", "barge-in", "stages", "vision", "scale")
-"""What ``--suite all`` runs, in this order: the scale suite, the longest, comes last."""
+              "stages": "stages.json", "vision": "vision.json", "turns": "turns.json"}
+ALL = ("latency", "barge-in", "stages", "vision", "scale", "turns")
+"""What ``--suite all`` runs, in this order: the longest suites, scale and turns, come last."""
 SCALE_FLAGS = ("max_sessions", "step_seconds", "warmup_seconds", "stt", "max_delay_ms", "max_reply_delay_ms", "chart")
 SUITE_FLAGS = {  # the flags each suite reads; any other suite's flag is refused rather than silently ignored
     "latency": ("runs", "questions", "cold_prompt", "no_server", "variant", "chart", "json"),
     "scale": (*SCALE_FLAGS, "json"),
     "barge-in": ("runs", "json"),
+    "turns": ("runs", "kinds", "modes", "json"),
     "stages": ("runs", "json"),
     "vision": ("runs", "json"),
     "all": ("runs",),
@@ -62,12 +66,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "questions (--variant: the engine on other settings too, before/after in one run). --suite scale: "
         "concurrent Realtime sessions against a real `omni serve` until it falls behind real time, with its CPU and "
         "memory per session. --suite barge-in: how fast a reply stops when the user speaks over it, and which sounds "
-        "stop it by mistake. --suite stages: STT, LLM and TTS alone. "
+        "stop it by mistake. --suite turns: turn-taking, server_vad against semantic_vad on the same spoken "
+        "scenarios (pauses mid-sentence, complete questions, backchannels, interruptions, echo, background). "
+        "--suite stages: STT, LLM and TTS alone. "
         "--suite vision: perception's parts on a camera frame and a screenshot, OCR error rates, and a spoken "
         "question about the camera frame. "
         "--suite all: every suite, one after the other, into one results folder (--out).",
     )
-    parser.add_argument("--suite", choices=("latency", "scale", "barge-in", "stages", "vision", "all"),
+    parser.add_argument("--suite", choices=("latency", "scale", "barge-in", "turns", "stages", "vision", "all"),
                         default="latency",
                         help="what to measure (default latency); all: every suite, one after the other")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
@@ -82,8 +88,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     latency = parser.add_argument_group("--suite latency")
     parser.add_argument("--runs", type=_positive, default=None,
                         help="latency: turns per question and pipeline (default 5); barge-in: trials of each sound "
-                        "(default 3); stages: runs of each measurement (default 3); vision: looks per image, samples "
-                        "of each answer and voice turns (default 3); all: each of these")
+                        "(default 3); turns: trials of each scenario in each mode (default 3); stages: runs of each "
+                        "measurement (default 3); vision: looks per image, samples of each answer and voice turns "
+                        "(default 3); all: each of these")
     latency.add_argument("--questions", choices=("en", "ko", "all"), default=None,
                          help="the spoken questions: English (Piper's voice), Korean (Kokoro's voice), or both "
                          "(default all)")
@@ -111,6 +118,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     scale.add_argument("--max-reply-delay-ms", type=_positive_number, default=None,
                        help="... or when the reply's first audio's p90 delay beyond the silence wait exceeds this "
                        "(default 500)")
+    turns = parser.add_argument_group("--suite turns")
+    turns.add_argument("--kinds", default=None, metavar="KIND[,KIND…]",
+                       help="the scenario kinds to run: pause, list, number, complete, backchannel, interruption, "
+                       "echo, background, or all (default all); a scenario's id (pause-en-table) runs that one")
+    turns.add_argument("--modes", default=None, metavar="MODE[,MODE…]",
+                       help="the turn detection to compare: server_vad (a fixed silence wait: the server's "
+                       "server_vad settings, or the API's defaults when it runs semantic_vad) and/or semantic_vad "
+                       "(eagerness auto) (default both)")
     add_global_flags(parser)
     parser.set_defaults(func=guarded(run))
 
@@ -251,6 +266,39 @@ def _run_barge_in(args: argparse.Namespace, path: Path) -> int:
     return 0 if any(t.kind == barge_in.BARGE_IN and t.error is None for t in trials) else 1
 
 
+def _run_turns(args: argparse.Namespace, path: Path) -> int:
+    from omni.bench import realtime_turn, turns
+    from omni.bench.turn_scenarios import choose
+    from omni.bench.turns_report import Trial, format_summary
+
+    scenarios = choose(args.kinds or "all")
+    modes = turns.check_modes(args.modes or ",".join(turns.MODES))
+    runs = args.runs or 3
+    settings = settings_from(args)
+    load = os.getloadavg()
+    _progress(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
+    tts = voice_latency.question_voice(settings)
+
+    async def measure() -> tuple[turns.Material, list[Trial], dict[str, dict[str, Any]]]:
+        material = await turns.prepare(settings, tts, scenarios, _progress)
+        _progress("starting omni serve on the same settings (it loads its own models)…")
+        async with realtime_turn.serve(settings) as server:
+            _progress(f"omni serve is listening on {server.url}")
+            trials, shown = await turns.run(server.url, settings, material, modes=modes, runs=runs,
+                                            progress=_progress)
+        return material, trials, shown
+
+    material, trials, shown = asyncio.run(measure())
+    _write(path, turns.document(trials, material, modes=modes, runs=runs, shown=shown, settings=settings,
+                                load=load))
+    print(format_summary(turns.summaries(trials, modes)))
+    if cut := turns.cut_offs(trials):
+        print("sentences heard as more than one turn (what the server transcribed of each):")
+        print("\n".join(cut))
+    print(f"wrote {path}")
+    return 0 if any(t.error is None for t in trials) else 1
+
+
 def _run_stages(args: argparse.Namespace, path: Path) -> int:
     from omni.bench import stages
 
@@ -298,8 +346,8 @@ def _run_vision(args: argparse.Namespace, path: Path) -> int:
 
 Runner = Callable[[argparse.Namespace, Path], int]
 RUNNERS: dict[str, Runner] = {
-    "latency": _run_latency, "scale": _run_scale, "barge-in": _run_barge_in, "stages": _run_stages,
-    "vision": _run_vision}
+    "latency": _run_latency, "scale": _run_scale, "barge-in": _run_barge_in, "turns": _run_turns,
+    "stages": _run_stages, "vision": _run_vision}
 
 
 def _progress(line: str) -> None:

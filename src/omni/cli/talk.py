@@ -8,7 +8,7 @@ import signal
 import sys
 
 from omni.audio.devices import Microphone, SpeakerOutput, require_devices
-from omni.audio.echo_gate import EchoGate
+from omni.audio.echo_canceller import EchoCanceller
 from omni.cli.common import add_global_flags, guarded, settings_from
 from omni.clock import RealClock
 from omni.config import Settings
@@ -19,6 +19,7 @@ from omni.session.timing import TimingObserver
 from omni.session.tools import ToolBox
 
 OUTPUT_RATE = 24000
+INPUT_RATE = 16000
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,14 +45,15 @@ async def _talk(backends: Backends, settings: Settings) -> None:
 
 async def converse(backends: Backends, options: SessionOptions, banner: str, *, toolbox: ToolBox | None = None) -> None:
     """A live session on the microphone and speaker until Ctrl-C (``omni talk``, ``omni interpret``; an interpreter
-    offers no tools)."""
-    gate = EchoGate()
-    speaker = SpeakerOutput(OUTPUT_RATE, gate)
+    offers no tools). What the speaker plays is cancelled out of the microphone (omni.audio.echo_canceller), so the
+    reply coming back through the microphone does not interrupt it, while the user still can."""
+    echo = EchoCanceller(INPUT_RATE, far_rate=OUTPUT_RATE)
+    speaker = SpeakerOutput(OUTPUT_RATE, on_played=echo.far)
     timing = TimingObserver()
     session = Session(backends, options, clock=RealClock(), output=speaker, toolbox=toolbox,
                       observers=[_show, timing, lambda e: _show_timing(e, timing)])
     await session.prefill()
-    microphone = Microphone(session.push_audio, gate)
+    microphone = Microphone(session.push_audio, process=echo.near, sample_rate=INPUT_RATE)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.set)
     print(banner, flush=True)

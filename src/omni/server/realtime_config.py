@@ -1,8 +1,9 @@
 """A Realtime session's settings: updated from ``session.update`` (GA or beta shape), shown back in either shape,
 and turned into the engine's :class:`SessionOptions`.
 
-``semantic_vad`` has no semantic model behind it here: its ``eagerness`` picks how long a pause ends a turn
-(low 1200 ms, medium/auto 700 ms, high 350 ms), on the same VAD as ``server_vad``.
+``semantic_vad`` is Omni's turn-taking (:mod:`omni.session.end_of_turn`): at each pause the words so far decide how
+long a silence ends the turn, within bounds its ``eagerness`` picks, and backchannels do not interrupt a reply; it is
+the server's default. ``server_vad`` keeps its documented fixed ``silence_duration_ms``.
 
 Interpreter mode (:mod:`omni.session.interpreter`) is switched by the extension field ``omni_interpreter`` (an object
 with ``languages``, ``false`` for off, ``null`` to leave it to the instructions), or by instructions that ask for an
@@ -16,6 +17,7 @@ from typing import Any, Literal
 
 from omni.backends.base import GenerationOptions
 from omni.server.wire_audio import WireFormat, parse_format
+from omni.session.end_of_turn import WAITS
 from omni.session.interpreter import Interpreter, from_instructions, parse_languages
 from omni.session.session import SessionOptions
 from omni.session.turns import TurnOptions
@@ -23,7 +25,6 @@ from omni.types import Tool
 
 OPENAI_VOICES = frozenset({"alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"})
 """OpenAI's voice names: a client written for OpenAI sends one; they all mean this server's default voice."""
-EAGERNESS_SILENCE_MS = {"low": 1200, "medium": 700, "auto": 700, "high": 350}
 MAX_OUTPUT_TOKENS = 4096
 INTERPRETER_FIELD = "omni_interpreter"
 """The Omni extension in ``session.update`` that switches interpreter mode (clients that do not know it never send
@@ -60,8 +61,8 @@ class TurnDetection:
 
     def turn_options(self, base: TurnOptions) -> TurnOptions:
         if self.type == "semantic_vad":
-            return replace(base, silence_duration_ms=EAGERNESS_SILENCE_MS[self.eagerness])
-        return replace(base, threshold=self.threshold, prefix_padding_ms=self.prefix_padding_ms,
+            return replace(base, eagerness=self.eagerness, silence_duration_ms=WAITS[self.eagerness].unknown)
+        return replace(base, eagerness=None, threshold=self.threshold, prefix_padding_ms=self.prefix_padding_ms,
                        silence_duration_ms=self.silence_duration_ms)
 
 
@@ -94,8 +95,9 @@ class RealtimeConfig:
         """A new session's configuration: the server's own settings (turn detection, temperature), which a
         client's ``session.update`` may then change."""
         turn = base.turn
-        detection = TurnDetection(threshold=turn.threshold, prefix_padding_ms=turn.prefix_padding_ms,
-                                  silence_duration_ms=turn.silence_duration_ms,
+        detection = TurnDetection(type="server_vad" if turn.eagerness is None else "semantic_vad",
+                                  threshold=turn.threshold, prefix_padding_ms=turn.prefix_padding_ms,
+                                  silence_duration_ms=turn.silence_duration_ms, eagerness=turn.eagerness or "auto",
                                   create_response=base.create_response, interrupt_response=base.interrupt_response)
         return cls(instructions=base.instructions, transcription_model=transcription_model,
                    turn_detection=detection if base.turn_detection == "server_vad" else None,
@@ -303,7 +305,7 @@ def _turn_detection(value: object, current: TurnDetection | None) -> TurnDetecti
         raise ConfigProblem("turn_detection.threshold", "turn_detection.threshold must be between 0 and 1")
     if detection.silence_duration_ms < 0 or detection.prefix_padding_ms < 0:
         raise ConfigProblem("turn_detection", "turn_detection durations must not be negative")
-    if detection.eagerness not in EAGERNESS_SILENCE_MS:
+    if detection.eagerness not in WAITS:
         raise ConfigProblem("turn_detection.eagerness", "eagerness must be low, medium, high or auto")
     return detection
 

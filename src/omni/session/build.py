@@ -7,6 +7,7 @@ from typing import Any
 from omni.backends.base import GenerationOptions
 from omni.backends.registry import create
 from omni.config import Settings
+from omni.session.end_of_turn import WAITS
 from omni.session.interpreter import Interpreter
 from omni.session.session import Backends, SessionOptions
 from omni.session.tools import ToolBox
@@ -16,14 +17,16 @@ from omni.tools.builtin import builtin_toolbox, builtin_tools
 
 def session_options(settings: Settings, **overrides: Any) -> SessionOptions:
     vad, llm, session = settings.vad, settings.llm, settings.session
+    semantic = session.turn_detection == "semantic_vad"
     options = SessionOptions(
         instructions=session.instructions,
-        turn_detection=session.turn_detection,
+        turn_detection="manual" if session.turn_detection == "manual" else "server_vad",
         turn=TurnOptions(
             threshold=vad.threshold,
             prefix_padding_ms=vad.prefix_padding_ms,
-            silence_duration_ms=vad.silence_duration_ms,
+            silence_duration_ms=WAITS[session.eagerness].unknown if semantic else vad.silence_duration_ms,
             min_speech_ms=vad.min_speech_ms,
+            eagerness=session.eagerness if semantic else None,
         ),
         interrupt_response=session.interrupt_response,
         language=session.language or settings.stt.language,
@@ -34,6 +37,7 @@ def session_options(settings: Settings, **overrides: Any) -> SessionOptions:
         first_chunk_at_phrase=session.first_chunk_at_phrase,
         listen_ahead_ms=session.listen_ahead_ms or None,
         voice_ahead=session.voice_ahead,
+        echo_cancellation=session.echo_cancellation,
         interpreter=Interpreter(session.interpreter) if session.interpreter else None,
         korean_answers=session.korean_answers,
         local_tools_with_client_tools=settings.tools.with_client_tools,

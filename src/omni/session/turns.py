@@ -3,6 +3,8 @@
 A pure state machine on audio time (milliseconds from the start of the input stream), so it behaves the same on
 virtual time, real time, or a file processed faster than real time. The fields are the Realtime API's ``server_vad``:
 ``threshold``, ``prefix_padding_ms``, ``silence_duration_ms``; ``min_speech_ms`` keeps clicks from starting a turn.
+A prediction made during a pause (:mod:`omni.session.end_of_turn`) may set that pause's own silence wait
+(:meth:`Endpointer.set_wait`); the next pause starts again from ``silence_duration_ms``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ class TurnOptions:
     min_speech_ms: int = 64
     hysteresis: float = 0.15
     """Speech continues while the probability stays above ``threshold - hysteresis``."""
+    eagerness: str | None = None
+    """Omni's turn-taking (the Realtime API's ``semantic_vad``): the silence that ends a turn is predicted at each
+    pause (:mod:`omni.session.end_of_turn`, by this key of its ``WAITS``), and a backchannel does not interrupt a
+    reply. None: ``server_vad``, the fixed ``silence_duration_ms`` and every sound a turn."""
 
 
 @dataclass(frozen=True)
@@ -39,16 +45,26 @@ class Endpointer:
         self.in_speech = False
         self._run_start_ms: float | None = None  # first frame of the current run above threshold
         self._silence_start_ms: float | None = None
+        self._wait_ms: int | None = None  # the current pause's own silence wait, when one was set
 
     @property
     def silence_start_ms(self) -> float | None:
         """Where the current pause inside speech began (None when not in a pause)."""
         return self._silence_start_ms if self.in_speech else None
 
+    def set_wait(self, pause_start_ms: float, wait_ms: int) -> bool:
+        """End the turn after ``wait_ms`` of silence at the pause that began at ``pause_start_ms``, if that pause is
+        still going on (returns whether it was); a wait already passed ends it at the next frame."""
+        if self.silence_start_ms is None or round(self.silence_start_ms) != round(pause_start_ms):
+            return False
+        self._wait_ms = wait_ms
+        return True
+
     def reset(self) -> None:
         self.in_speech = False
         self._run_start_ms = None
         self._silence_start_ms = None
+        self._wait_ms = None
 
     def process(self, probability: float, frame_start_ms: float, frame_end_ms: float) -> TurnEvent | None:
         opts = self.options
@@ -65,10 +81,12 @@ class Endpointer:
             return None
         if probability >= opts.threshold - opts.hysteresis:
             self._silence_start_ms = None
+            self._wait_ms = None
             return None
         if self._silence_start_ms is None:
             self._silence_start_ms = frame_start_ms
-        if frame_end_ms - self._silence_start_ms >= opts.silence_duration_ms:
+        wait = opts.silence_duration_ms if self._wait_ms is None else self._wait_ms
+        if frame_end_ms - self._silence_start_ms >= wait:
             end = self._silence_start_ms
             self.reset()
             return SpeechEnd(round(end))

@@ -1,0 +1,67 @@
+"""Backchannels: the short acknowledgements a listener makes while someone talks ("mm-hm", "yeah", "응", "네"), which
+must not stop the assistant's reply, told apart from a real interruption ("wait", "no, I meant…").
+
+Under Omni's turn-taking (``semantic_vad``) speech that starts during a reply is held (:class:`Hold`): it becomes a
+turn, and interrupts the reply, once it has lasted :data:`TURN_MS`, or when it ends sooner and its words are not a
+backchannel (or no words at all: a cough, a knock). Speech that ends sooner as a backchannel, or as nothing the
+recogniser can read, is dropped and the reply goes on. The Realtime API has no way to resume a reply a client has
+stopped playing, so ``speech_started`` waits for that decision: a real interruption is announced later than under
+``server_vad`` (the trade-off, measured in docs/turn-taking.md).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+TURN_MS = 700
+"""Speech this long from its start is a turn: longer than the acknowledgements measured ("그렇구나." in the Korean
+voice is about 0.6 s), shorter than a request."""
+
+MAX_WORDS = 3
+"""A backchannel is a few words at most ("oh, I see", "아 그렇구나")."""
+
+_ENGLISH = frozenset({
+    "mm", "mmm", "mhm", "mm-hm", "mm-hmm", "mmhmm", "uh-huh", "uh-hm", "uhhuh", "hm", "hmm", "yeah", "yea", "yep",
+    "yes", "yup", "right", "okay", "ok", "sure", "alright", "cool", "nice", "wow", "oh", "ah", "aha", "ha", "true",
+    "exactly", "indeed", "gotcha", "great", "interesting"})
+_KOREAN = frozenset({
+    "응", "응응", "으응", "네", "네네", "예", "예예", "어", "어어", "음", "흠", "아", "아아", "아하", "오", "와",
+    "우와", "그래", "그래요", "그렇구나", "그렇군요", "그렇죠", "그치", "맞아", "맞아요", "진짜", "정말",
+    "대박", "헐", "좋아", "좋아요", "알겠어", "알겠어요", "알았어", "오케이"})
+_WORDS = _ENGLISH | _KOREAN
+_PHRASES = frozenset({"i see", "got it", "uh huh", "mm hm", "mm hmm", "that's right", "of course", "go on"})
+_WORD = re.compile(r"[\w'-]+")
+
+
+def is_backchannel(text: str) -> bool:
+    """Whether the words ``text`` are only an acknowledgement (an empty transcript is not: nothing was said)."""
+    words = [w.strip("-'") for w in _WORD.findall(text.lower())]
+    joined = " ".join(w for w in words if w)
+    for phrase in _PHRASES:  # "oh, I see": a phrase counts as one word of it
+        joined = re.sub(rf"\b{re.escape(phrase)}\b", "ok", joined)
+    words = joined.split()
+    return 0 < len(words) <= MAX_WORDS and all(w in _WORDS or _repeats_a_word(w) for w in words)
+
+
+def _repeats_a_word(word: str) -> bool:
+    """"mmmm", "yeah-yeah", "응응응": one acknowledgement said over."""
+    for size in range(1, len(word) // 2 + 1):
+        unit = word[:size]
+        if len(word) % size == 0 and unit * (len(word) // size) == word and unit in _WORDS | {"m", "h"}:
+            return True
+    return False
+
+
+@dataclass
+class Hold:
+    """Speech that began during a reply, not yet known to be a turn."""
+
+    audio_start_ms: int
+    """Where the speech starts in the input stream (the ``speech_started`` it will announce if it is a turn)."""
+    detected_ms: float
+    """Where the VAD detected it."""
+
+    def long_enough(self, now_ms: float) -> bool:
+        """Whether the speech has gone on long enough to be a turn, whatever its words."""
+        return now_ms - self.detected_ms >= TURN_MS

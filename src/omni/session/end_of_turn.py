@@ -1,0 +1,113 @@
+"""End-of-turn prediction: at a pause in the user's speech, how long a silence ends their turn.
+
+A person pausing to think ("Please book me a table at … the Italian restaurant") must not be answered half-way,
+and a finished question ("What time is it?") should be answered at once. At each pause the session transcribes
+what was said so far (it does so anyway, to start the reply early), and this module reads two things from it:
+
+- the LLM's probability that the user's message ends there: the probability of the token its chat template puts
+  after a user message (:meth:`omni.backends.base.LLM.end_of_turn`), the method of LiveKit's turn detector without
+  a model of its own. On the embedded model it is 0.9-0.99 after finished questions and requests, 0.26-0.41 after
+  a list or a phone number read out in full, and below 0.001 after "Please book me a table at" or "내일 아침에";
+- cheap rules on the words: a trailing conjunction, article, filler or preposition ("and", "the", "um", "at"), a
+  Korean connective or particle ("그리고", "아침에"), a trailing comma or ellipsis. Whisper writes "..." where
+  speech trails off, and the LLM reads "Please book me a table at..." as finished (0.80): the rules catch it.
+
+The verdict picks the silence that ends the turn from the eagerness's :class:`Waits`: short when the words are
+finished, long when they are not. ``semantic_vad`` in the Realtime API is this; ``server_vad`` keeps its fixed
+silence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Verdict = Literal["complete", "unsure", "unfinished"]
+
+
+@dataclass(frozen=True)
+class Waits:
+    """Milliseconds of silence that end a turn, by verdict; ``unknown`` before (or without) a verdict."""
+
+    complete: int
+    unsure: int
+    unfinished: int
+    unknown: int
+
+    def for_verdict(self, verdict: Verdict | None) -> int:
+        if verdict is None:
+            return self.unknown
+        return {"complete": self.complete, "unsure": self.unsure, "unfinished": self.unfinished}[verdict]
+
+
+WAITS = {
+    "high": Waits(complete=150, unsure=400, unfinished=1000, unknown=350),
+    "medium": Waits(complete=200, unsure=600, unfinished=2000, unknown=700),
+    "auto": Waits(complete=200, unsure=600, unfinished=2000, unknown=700),
+    "low": Waits(complete=400, unsure=1000, unfinished=3000, unknown=1200),
+}
+"""``semantic_vad``'s ``eagerness``: high answers soonest, low lets the user take their time."""
+
+COMPLETE_PROBABILITY = 0.5
+"""The LLM's end-of-turn probability at or above which the words are taken as finished."""
+UNFINISHED_PROBABILITY = 0.05
+"""Below this, the LLM expects more words."""
+SURE_PROBABILITY = 0.9
+"""At or above this, a last word that often joins more (a preposition, a Korean particle) does not outweigh it."""
+
+_TRAILING_OFF = re.compile(r"(\.\.\.|…|,|;|:|-|—)\s*$")
+_ENDS_FINISHED = re.compile(r"[.?!。？！]\s*$")
+_QUESTION = re.compile(r"[?？]\s*$")
+
+_ALWAYS_GO_ON = frozenset({
+    "and", "or", "but", "because", "the", "a", "an", "my", "your", "their", "our", "um", "uh", "er", "erm", "hmm",
+    "whether", "than", "plus"})
+"""English words a finished sentence does not end with, whatever punctuation whisper gave them."""
+_GO_ON_UNLESS_ASKED = frozenset({
+    "to", "at", "of", "in", "on", "for", "with", "from", "about", "into", "by", "as", "is", "are", "was", "were",
+    "that", "so", "then", "like", "when", "if", "which", "his", "her"})
+"""Words that end a question ("What are you looking at?") or some statements ("I think so.") but mostly go on."""
+_KOREAN_GO_ON = frozenset({
+    "그리고", "그래서", "그런데", "근데", "그러니까", "그러면", "그럼", "하지만", "그리고요", "음", "어", "저", "저기",
+    "그", "뭐냐", "있잖아"})
+_KOREAN_OPEN_ENDINGS = ("고", "는데", "은데", "인데", "면", "으면", "서", "니까", "지만", "거나", "에", "에서", "에게",
+                        "한테", "를", "을", "는", "은", "이랑", "랑", "하고", "와", "과", "의", "로", "으로")
+"""Endings of a Korean word that join it to more: connectives (먹고, 가는데, 오면), particles (아침에, 식당을)."""
+_WORD = re.compile(r"[\w']+")
+
+
+def unfinished_words(text: str, probability: float | None = None) -> bool:
+    """Whether the words so far plainly go on: a trailing comma or ellipsis, or a last word that needs more. A
+    preposition or a Korean ending that usually joins more ("at", "아침에") counts only when the LLM does not
+    find the message plainly finished (``probability`` below :data:`SURE_PROBABILITY`): "냉면." ends like "오면"."""
+    stripped = text.strip()
+    if not stripped:
+        return False
+    if _TRAILING_OFF.search(stripped):
+        return True
+    words = _WORD.findall(stripped.lower())
+    if not words:
+        return False
+    last = words[-1]
+    if last in _ALWAYS_GO_ON or last in _KOREAN_GO_ON:
+        return True
+    if _QUESTION.search(stripped) or (probability is not None and probability >= SURE_PROBABILITY):
+        return False
+    return last in _GO_ON_UNLESS_ASKED or (_is_hangul(last) and len(last) > 1 and last.endswith(_KOREAN_OPEN_ENDINGS))
+
+
+def verdict(text: str, probability: float | None) -> Verdict:
+    """Whether the words ``text`` finish the user's turn, from the rules and the LLM's end-of-turn ``probability``
+    (None when the LLM gives none: then the punctuation whisper wrote decides between finished and unsure)."""
+    if unfinished_words(text, probability):
+        return "unfinished"
+    if probability is None:
+        return "complete" if _ENDS_FINISHED.search(text.strip()) else "unsure"
+    if probability >= COMPLETE_PROBABILITY:
+        return "complete"
+    return "unsure" if probability >= UNFINISHED_PROBABILITY else "unfinished"
+
+
+def _is_hangul(word: str) -> bool:
+    return any("\uac00" <= ch <= "\ud7a3" for ch in word)

@@ -1,0 +1,61 @@
+"""The echo of Omni's own voice taken out of a client's microphone audio, on the server.
+
+A client that plays Omni's replies on open speakers and streams its raw microphone (``omni talk`` on a laptop, a
+phone bridge) sends the replies back as echo, which would interrupt them. The session knows what it played and when
+(:meth:`omni.session.playout.PacedOutput.played_between`, the client playing each piece as it arrives), so each
+microphone chunk is paired with the audio that was playing while it was captured, and WebRTC's echo canceller
+(:class:`omni.audio.echo_canceller.EchoCanceller`) removes it before the VAD hears it.
+
+Each chunk is paired with what played just before it arrived. The canceller needs the reference no later than the
+echo in it, and the echo is always later: the chunk was captured before it arrived, and the client played each piece
+after the server sent it. The canceller finds that delay itself, up to about half a second. It starts with the first
+reply that plays, and its output is used once the microphone is found to hear the speaker
+(:mod:`omni.audio.echo_presence`): before it has found an echo, it suppresses a user who talks over the reply on
+headphones, where there is none to find.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from omni.audio.echo_canceller import EchoCanceller
+from omni.audio.echo_presence import EchoPresence
+from omni.clock import Clock
+from omni.types import AudioChunk, Samples
+
+
+class PlayedAudio(Protocol):
+    def played_between(self, start: float, end: float, sample_rate: int = 16000) -> Samples: ...
+
+
+class InputEcho:
+    """Cancels the echo of ``played``'s audio out of microphone chunks as they arrive on ``clock``."""
+
+    def __init__(self, played: PlayedAudio, clock: Clock) -> None:
+        self._played = played
+        self._clock = clock
+        self._canceller: EchoCanceller | None = None
+        self._presence: EchoPresence | None = None
+
+    @property
+    def heard(self) -> bool:
+        """Whether the microphone has been found to hear the speaker (the echo is being cancelled)."""
+        return self._presence is not None and self._presence.present
+
+    def cancel(self, chunk: AudioChunk) -> AudioChunk:
+        """``chunk`` without the echo of what was playing while it was captured (whole 10 ms frames: a remainder
+        comes out with the next chunk), once an echo has been heard; until then, ``chunk`` as it is."""
+        end = self._clock.now()
+        reference = self._played.played_between(end - chunk.duration, end, chunk.sample_rate)
+        canceller, presence = self._canceller, self._presence
+        if canceller is None or presence is None or canceller.sample_rate != chunk.sample_rate:
+            if not np.any(reference) or chunk.sample_rate % 100:
+                return chunk  # nothing played yet (or a rate without 10 ms frames): nothing to cancel
+            canceller = self._canceller = EchoCanceller(chunk.sample_rate)
+            presence = self._presence = EchoPresence(chunk.sample_rate)
+        presence.add(reference, chunk.samples)
+        canceller.far(reference)
+        cancelled = canceller.near(chunk.samples)  # run all along, so that it has converged when the echo is heard
+        return AudioChunk(cancelled, chunk.sample_rate) if presence.present else chunk

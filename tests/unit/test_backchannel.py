@@ -1,0 +1,29 @@
+"""Backchannels told apart from interruptions by their words."""
+
+from __future__ import annotations
+
+import pytest
+
+from omni.session.backchannel import TURN_MS, Hold, is_backchannel
+
+
+@pytest.mark.parametrize("text", [
+    "Mm-hm.", "Mm-hmm.", "Yeah.", "Yeah, yeah.", "Right.", "Okay.", "OK", "Uh-huh.", "I see.", "Oh, I see.",
+    "Mmmm.", "응.", "네.", "네네.", "아하.", "그렇구나.", "아 그렇구나", "응응응",
+])
+def test_acknowledgements_are_backchannels(text: str) -> None:
+    assert is_backchannel(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Wait.", "Stop, stop.", "No, I meant the other one.", "Hold on.", "잠깐만요.", "아니, 그게 아니라", "What?",
+    "Yeah, but what about the cat?", "", "  ",
+])
+def test_interruptions_and_silence_are_not(text: str) -> None:
+    assert not is_backchannel(text)
+
+
+def test_a_hold_is_a_turn_once_the_speech_has_lasted() -> None:
+    hold = Hold(audio_start_ms=700, detected_ms=1064)
+    assert not hold.long_enough(1064 + TURN_MS - 1)
+    assert hold.long_enough(1064 + TURN_MS)

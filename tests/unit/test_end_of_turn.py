@@ -1,0 +1,47 @@
+"""End-of-turn prediction's rules and verdicts on the words of a pause, and the waits they pick."""
+
+from __future__ import annotations
+
+import pytest
+
+from omni.session.end_of_turn import WAITS, unfinished_words, verdict
+
+
+@pytest.mark.parametrize("text", [
+    "Please book me a table at", "Please book me a table at...", "Can you remind me to call my sister and",
+    "I need eggs,", "So I was thinking that", "And um", "Tell me about the", "내일 아침에", "내일 아침에...",
+    "그리고", "비가 오면", "역 근처 식당을",
+])
+def test_words_that_plainly_go_on(text: str) -> None:
+    assert unfinished_words(text)
+    assert verdict(text, 0.8) == "unfinished"  # whatever the LLM says: it reads "at..." as finished
+
+
+@pytest.mark.parametrize("text", [
+    "What is the capital of France?", "What are you looking at?", "Turn off the lights.", "Thanks.",
+    "지금 몇 시야?", "내일 아침에 엄마한테 전화하라고 알려 줘.", "",
+])
+def test_words_that_may_be_finished(text: str) -> None:
+    assert not unfinished_words(text)
+
+
+def test_the_llm_probability_decides_between_finished_unsure_and_unfinished() -> None:
+    assert verdict("What is the capital of France?", 0.99) == "complete"
+    assert verdict("My number is 010 1234 5678.", 0.26) == "unsure"
+    assert verdict("오늘 날씨가", 0.0) == "unfinished"
+    # a particle that often joins more does not outweigh a model that is sure
+    assert verdict("냉면.", 0.95) == "complete"
+    assert verdict("냉면.", 0.6) == "unfinished"
+
+
+def test_without_a_probability_the_punctuation_decides() -> None:
+    assert verdict("Tell me a joke.", None) == "complete"
+    assert verdict("tell me a joke", None) == "unsure"
+
+
+def test_waits_grow_from_finished_to_unfinished_and_with_lower_eagerness() -> None:
+    for waits in WAITS.values():
+        assert waits.complete < waits.unsure < waits.unfinished
+        assert waits.for_verdict(None) == waits.unknown
+    assert WAITS["high"].unfinished < WAITS["auto"].unfinished < WAITS["low"].unfinished
+    assert WAITS["auto"] == WAITS["medium"]

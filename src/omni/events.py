@@ -56,6 +56,8 @@ class TurnPredicted(SessionEvent):
     text: str
     probability: float | None
     """The LLM's probability that the message ends here (None: it gives none, or it is busy with a reply)."""
+    finished: float | None
+    """The voice's prosodic score that it ends a turn here (None: not asked, or too little voiced audio)."""
     verdict: Literal["complete", "unsure", "unfinished"]
     wait_ms: int
 

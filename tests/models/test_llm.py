@@ -252,6 +252,7 @@ def _tokens_left_to_decode(llm: LlamaLLM, prompt: str) -> int:
     ("What is the capital of France?", True),
     ("Please book me a table at the Italian restaurant near the station.", True),
     ("내일 아침에 엄마한테 전화하라고 알려 줘.", True),
+    ("What is the capital of France", True),  # whisper left the question mark off
     ("Please book me a table at", False),
     ("My number is 010 1234", False),
     ("내일 아침에", False),

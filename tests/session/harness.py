@@ -73,7 +73,7 @@ def make_harness(
         instructions="Be brief.",
         turn_detection=turn_detection,  # type: ignore[arg-type]
         turn=TurnOptions(threshold=0.5, prefix_padding_ms=300, silence_duration_ms=500, min_speech_ms=100,
-                         eagerness=eagerness),
+                         eagerness=eagerness, prosody=False),  # the fakes' flat tone has no prosody to read
         generation=GenerationOptions(temperature=0.0),
         context_budget_tokens=budget,
         output_audio=output_audio,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from omni.session.backchannel import TURN_MS, Hold, is_backchannel
+from omni.session.backchannel import TURN_MS, Hold, is_backchannel, not_a_turn
 
 
 @pytest.mark.parametrize("text", [
@@ -27,3 +27,19 @@ def test_a_hold_is_a_turn_once_the_speech_has_lasted() -> None:
     hold = Hold(audio_start_ms=700, detected_ms=1064)
     assert not hold.long_enough(1064 + TURN_MS - 1)
     assert hold.long_enough(1064 + TURN_MS)
+
+
+@pytest.mark.parametrize(("text", "speech_ms", "turn"), [
+    ("", 300, False),  # a cough
+    ("Mm-hm.", 500, False),
+    ("One more", 450, False),  # "Mm-hm." as whisper read it alone
+    ("Ner", 300, False),  # "네"
+    ("Wait.", 350, True),
+    ("Stop, stop.", 500, True),
+    ("잠깐만요.", 550, True),
+    ("Sorry?", 400, True),
+    ("Tell me about the cat", 550, True),  # more than a word or two
+    ("Next one", 900, True),  # too long to be a sound in passing
+])
+def test_held_speech_is_a_turn_when_it_asks_for_something(text: str, speech_ms: float, turn: bool) -> None:
+    assert not_a_turn(text, speech_ms) is not turn

@@ -293,7 +293,8 @@ def test_bench_suites_take_only_their_own_flags(capsys: pytest.CaptureFixture[st
     assert (args.suite, args.max_sessions, args.step_seconds, args.stt) == ("scale", 4, 5.0, "canned")
     assert build_parser().parse_args(["bench"]).suite == "latency"
     assert main(["bench", "--suite", "scale", "--runs", "3", "--json", str(tmp_path / "x.json")]) == 2
-    assert "--runs belongs to --suite latency, barge-in, turns, stages, vision, not --suite scale" in capsys.readouterr().err
+    refused = "--runs belongs to --suite latency, barge-in, turns, stages, vision, not --suite scale"
+    assert refused in capsys.readouterr().err
     assert main(["bench", "--max-sessions", "3", "--json", str(tmp_path / "x.json")]) == 2
     assert "--max-sessions belongs to --suite scale" in capsys.readouterr().err
     assert main(["bench", "--suite", "stages", "--questions", "en", "--json", str(tmp_path / "x.json")]) == 2

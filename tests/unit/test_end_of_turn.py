@@ -45,3 +45,13 @@ def test_waits_grow_from_finished_to_unfinished_and_with_lower_eagerness() -> No
         assert waits.for_verdict(None) == waits.unknown
     assert WAITS["high"].unfinished < WAITS["auto"].unfinished < WAITS["low"].unfinished
     assert WAITS["auto"] == WAITS["medium"]
+
+
+def test_the_sound_can_only_hold_a_finished_looking_statement_back() -> None:
+    cut_short = "Please book me a table."  # whisper's reading of "Please book me a table at" cut at a pause
+    assert verdict(cut_short, 0.93) == "complete"
+    assert verdict(cut_short, 0.93, finished=0.2) == "unsure"  # no final fall: more is coming
+    assert verdict(cut_short, 0.93, finished=0.9) == "complete"
+    assert verdict("Is it raining?", 0.95, finished=0.1) == "complete"  # questions rise at the end
+    assert verdict("Please book me a table at", 0.0, finished=0.99) == "unfinished"  # never shortens
+    assert verdict("My number is 010 1234 5678.", 0.26, finished=0.99) == "unsure"

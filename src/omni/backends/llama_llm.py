@@ -52,6 +52,12 @@ cores: a transcription that starts meanwhile shares them with one short piece at
 eight words: 50-70 ms per piece and 240 ms in all, against 190 ms in one piece that nothing can interrupt."""
 
 
+CLOSING_MARKS = ".?!"
+"""Marks that close a sentence; words without one may still be finished (whisper leaves some off)."""
+MIN_MARK_PROBABILITY = 0.01
+"""A closing mark less likely than this next is not worth a second decode: it adds at most this much."""
+
+
 PREFIX_PIECE_CHARS = 200
 """A long prompt prefix (an image's note, a long history) is decoded in pieces of about this many characters, each
 after any speech work waiting for the cores, so that a transcription never waits for a whole prefix (one piece is
@@ -222,32 +228,53 @@ class LlamaLLM(LLM):
                           user_words: str) -> float | None:
         """The model's probability that the next user message ends after ``user_words``: the probability of the
         token the chat template puts after a user message's words (LiveKit's turn detector reads the same from a
-        model of its own). The prompt is the one :meth:`prefill` decodes, so the words are in the cache after it."""
-        if not user_words.strip():
-            return None
-        prompt = self.next_turn_prefix(messages, tools) + user_words
-        end = self._message_end_token()
-        seen: list[float] = []
+        model of its own). The prompt is the one :meth:`prefill` decodes, so the words are in the cache after it.
 
-        def read(_: Any, scores: NDArray[np.single]) -> NDArray[np.single]:
+        Whisper leaves the full stop off some finished sentences, after which the model all but never ends the
+        message ("Play some music that helps me focus": 0.000, and 0.946 with the full stop). So words without a
+        closing mark are read as they would end with the mark the model finds likeliest next, weighed by its
+        probability (an unfinished "…a table at" gives a full stop almost none)."""
+        words = user_words.strip()
+        if not words:
+            return None
+        prefix = self.next_turn_prefix(messages, tools)
+        end, marks = self._message_end_token(), self._closing_marks()
+        read: list[NDArray[np.single]] = []
+
+        def keep(_: Any, scores: NDArray[np.single]) -> NDArray[np.single]:
             shifted = np.exp(scores - scores.max())
-            seen.append(float(shifted[end] / shifted.sum()))
+            read.append(shifted / shifted.sum())
             return scores
 
         def decode(stop: threading.Event) -> Iterator[None]:
             from llama_cpp import LogitsProcessorList
 
-            CORES.wait_for_turn(stop)
-            if not stop.is_set():
+            for prompt in (prefix + words, None):
+                if prompt is None:  # the words with the likeliest closing mark, when they have none
+                    if words[-1] in CLOSING_MARKS or not read:
+                        return
+                    mark = max(marks, key=lambda m: read[0][marks[m]])
+                    if read[0][marks[mark]] < MIN_MARK_PROBABILITY:
+                        return
+                    prompt = prefix + words + mark
+                CORES.wait_for_turn(stop)
+                if stop.is_set():
+                    return
                 self._llama.create_completion(prompt, max_tokens=1, temperature=0.0,
-                                              logits_processor=LogitsProcessorList([read]))
-            yield None
+                                              logits_processor=LogitsProcessorList([keep]))
+                yield None
 
         decoding = iterate_in_thread(decode, self.thread)
         async with self._lock.hold(), closing(decoding) as done:
             async for _ in done:
                 pass
-        return seen[0] if seen else None
+        if not read:
+            return None
+        probability = float(read[0][end])
+        if len(read) > 1:
+            mark = max(marks, key=lambda m: read[0][marks[m]])
+            probability += float(read[0][marks[mark]] * read[1][end])
+        return min(1.0, probability)
 
     def _message_end_token(self) -> int:
         """The first token the chat template writes after a user message's words."""
@@ -256,6 +283,15 @@ class LlamaLLM(LLM):
             after = rendered[rendered.index(_USER_WORDS) + len(_USER_WORDS):]
             self._end_token = self._llama.tokenize(after.encode("utf-8"), add_bos=False, special=True)[0]
         return self._end_token
+
+    def _closing_marks(self) -> dict[str, int]:
+        """The closing marks that are one token each in this model's vocabulary, by token."""
+        marks = {}
+        for mark in CLOSING_MARKS:
+            tokens = self._llama.tokenize(mark.encode("utf-8"), add_bos=False, special=False)
+            if len(tokens) == 1:
+                marks[mark] = tokens[0]
+        return marks
 
     def next_turn_prefix(self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = ()) -> str:
         """The prompt text of ``messages`` followed by a user message, up to where that message's words begin."""

@@ -3,7 +3,9 @@ stopped with Ctrl-C (SIGINT).
 
 The benchmark measures the server from outside, so it runs in its own process with its own CPU time and memory.
 Its stderr is read to the end in the background (a full pipe would block the server) and the last lines are kept
-for the error message if it dies.
+for the error message if it dies; with ``OMNI_BENCH_SERVER_LOG`` set to a path, every line is also written there
+(the server then runs verbose: what it decided, e.g. each pause's end-of-turn prediction, for a run to be looked
+into).
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ class ServerProcess:
     """The last lines the server wrote to stderr."""
 
 
-def serve_command(*args: str) -> list[str]:
-    """``omni serve --port 0 ARGS`` with this interpreter, so the server runs the same Omni as the benchmark."""
-    return [sys.executable, "-m", "omni.cli.main", "serve", "--port", "0", *args]
+def serve_command(*args: str, verbose: bool = False) -> list[str]:
+    """``omni serve --port 0 ARGS`` with this interpreter, so the server runs the same Omni as the benchmark;
+    ``verbose``: ``omni -v``, which logs what happens inside."""
+    return [sys.executable, "-m", "omni.cli.main", *(["-v"] if verbose else []), "serve", "--port", "0", *args]
 
 
 def find_url(line: str) -> str | None:
@@ -48,9 +51,10 @@ async def omni_serve(
 ) -> AsyncIterator[ServerProcess]:
     """Start ``omni serve --port 0 ARGS`` (``env`` added to this process's environment) and yield it once it says
     it is listening; stop it with SIGINT on the way out (SIGKILL if it has not ended 30 s later)."""
+    copy_to = os.environ.get("OMNI_BENCH_SERVER_LOG")
     process = await asyncio.create_subprocess_exec(
-        *serve_command(*args), stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE, env={**os.environ, **(env or {})},
+        *serve_command(*args, verbose=bool(copy_to)), stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env={**os.environ, **(env or {})},
     )
     assert process.stderr is not None
     stderr = process.stderr
@@ -73,7 +77,10 @@ async def omni_serve(
 
         async def read_rest() -> None:
             while line := await stderr.readline():
-                server.log.append(line.decode("utf-8", "replace"))
+                text = line.decode("utf-8", "replace")
+                server.log.append(text)
+                if copy_to:
+                    _append(copy_to, text)
 
         drain = asyncio.create_task(read_rest())
         yield server
@@ -87,3 +94,8 @@ async def omni_serve(
                 await process.wait()
         if drain is not None:
             await asyncio.gather(drain, return_exceptions=True)
+
+
+def _append(path: str, text: str) -> None:
+    with open(path, "a", encoding="utf-8") as file:
+        file.write(text)

@@ -2,9 +2,12 @@
 must not stop the assistant's reply, told apart from a real interruption ("wait", "no, I meant…").
 
 Under Omni's turn-taking (``semantic_vad``) speech that starts during a reply is held (:class:`Hold`): it becomes a
-turn, and interrupts the reply, once it has lasted :data:`TURN_MS`, or when it ends sooner and its words are not a
-backchannel (or no words at all: a cough, a knock). Speech that ends sooner as a backchannel, or as nothing the
-recogniser can read, is dropped and the reply goes on. The Realtime API has no way to resume a reply a client has
+turn, and interrupts the reply, once it has lasted :data:`TURN_MS`, or when it ends sooner and :func:`not_a_turn`
+says its words are a turn. Speech that ends sooner as a backchannel, as nothing the recogniser can read (a cough, a
+knock), or as a word or two that ask for nothing, is dropped and the reply goes on. The last is because whisper
+misreads acknowledgements heard alone: in the turns bench "Mm-hm." came out as "One more", "네" as "Ner" (and as
+Hebrew without a language hint), "아하" as "I heard"; a short interruption says what it wants ("Wait.", "Stop.",
+"잠깐만요.", "Sorry?"). The Realtime API has no way to resume a reply a client has
 stopped playing, so ``speech_started`` waits for that decision: a real interruption is announced later than under
 ``server_vad`` (the trade-off, measured in docs/turn-taking.md).
 """
@@ -20,6 +23,9 @@ voice is about 0.6 s), shorter than a request."""
 
 MAX_WORDS = 3
 """A backchannel is a few words at most ("oh, I see", "아 그렇구나")."""
+SHORT_MS = 600
+"""Speech up to this long, of at most :data:`SHORT_WORDS` words that neither stop nor ask, is no turn."""
+SHORT_WORDS = 2
 
 _ENGLISH = frozenset({
     "mm", "mmm", "mhm", "mm-hm", "mm-hmm", "mmhmm", "uh-huh", "uh-hm", "uhhuh", "hm", "hmm", "yeah", "yea", "yep",
@@ -30,6 +36,12 @@ _KOREAN = frozenset({
     "우와", "그래", "그래요", "그렇구나", "그렇군요", "그렇죠", "그치", "맞아", "맞아요", "진짜", "정말",
     "대박", "헐", "좋아", "좋아요", "알겠어", "알겠어요", "알았어", "오케이"})
 _WORDS = _ENGLISH | _KOREAN
+_STOPPING = frozenset({
+    "wait", "stop", "no", "nope", "hold", "hang", "pause", "sorry", "excuse", "hey", "what", "actually", "but",
+    "again", "repeat", "louder", "slower", "quiet", "enough", "shut", "cancel", "omni",
+    "잠깐", "잠깐만", "잠깐만요", "그만", "그만해", "그만해요", "아니", "아니요", "아뇨", "멈춰", "스톱", "저기",
+    "저기요", "야", "뭐", "뭐라고", "다시", "근데"})
+"""Words a short interruption is made of: a sound with one of them is a turn, however short."""
 _PHRASES = frozenset({"i see", "got it", "uh huh", "mm hm", "mm hmm", "that's right", "of course", "go on"})
 _WORD = re.compile(r"[\w'-]+")
 
@@ -42,6 +54,18 @@ def is_backchannel(text: str) -> bool:
         joined = re.sub(rf"\b{re.escape(phrase)}\b", "ok", joined)
     words = joined.split()
     return 0 < len(words) <= MAX_WORDS and all(w in _WORDS or _repeats_a_word(w) for w in words)
+
+
+def not_a_turn(text: str, speech_ms: float) -> bool:
+    """Whether held speech of ``speech_ms`` whose words were read as ``text`` lets the reply go on: no words, a
+    backchannel, or a short sound of a word or two that neither stops the reply nor asks anything."""
+    words = [w.strip("-'") for w in _WORD.findall(text.lower())]
+    words = [w for w in words if w]
+    if not words or is_backchannel(text):
+        return True
+    asked = text.rstrip().endswith(("?", "？"))
+    return (speech_ms <= SHORT_MS and len(words) <= SHORT_WORDS and not asked
+            and not any(w in _STOPPING for w in words))
 
 
 def _repeats_a_word(word: str) -> bool:
@@ -62,6 +86,13 @@ class Hold:
     detected_ms: float
     """Where the VAD detected it."""
 
+    speech_before_ms: int = 0
+    """How much speech the VAD had heard when it detected it (its minimum run)."""
+
     def long_enough(self, now_ms: float) -> bool:
         """Whether the speech has gone on long enough to be a turn, whatever its words."""
         return now_ms - self.detected_ms >= TURN_MS
+
+    def speech_ms(self, pause_ms: float) -> float:
+        """How long the speech lasted if it paused at ``pause_ms``."""
+        return pause_ms - self.detected_ms + self.speech_before_ms

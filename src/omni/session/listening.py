@@ -19,6 +19,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from omni.audio.prosody import prosody_cues
 from omni.audio.resample import resample
 from omni.backends.base import STT
 from omni.clock import Clock
@@ -37,10 +38,10 @@ from omni.events import (
     TranscriptionDone,
     TurnPredicted,
 )
-from omni.session.backchannel import Hold, is_backchannel
+from omni.session.backchannel import Hold, not_a_turn
 from omni.session.context import Conversation, Item, new_id
 from omni.session.early_stream import EarlyStream
-from omni.session.end_of_turn import WAITS, verdict
+from omni.session.end_of_turn import WAITS, asks, verdict, words_verdict
 from omni.session.input_audio import InputAudio
 from omni.session.input_echo import InputEcho
 from omni.session.listen_ahead import ListenAhead, settled_words
@@ -64,6 +65,8 @@ class _Speculation:
     """Work started during a pause that may end the user's turn: its transcript, then the reply's LLM call."""
 
     pause_ms: int
+    audio: Samples
+    """The speech up to the pause (16 kHz)."""
     transcript: asyncio.Task[Transcript]
     reply: EarlyStream | None = None
     prediction: asyncio.Task[None] | None = None
@@ -190,7 +193,7 @@ class Listener:
     def _on_speech_start(self, audio_start_ms: int, now_ms: float) -> None:
         self._speech_start_ms = max(audio_start_ms, self._input.start_ms)
         if self._holds_speech():
-            self._hold = Hold(self._speech_start_ms, now_ms)
+            self._hold = Hold(self._speech_start_ms, now_ms, self._options.turn.min_speech_ms)
             self._emit(SpeechHeld(at=self._clock.now(), audio_start_ms=self._speech_start_ms))
             return
         self._announce_speech()
@@ -254,8 +257,13 @@ class Listener:
         self._listen_ahead.cancel()  # the pause's transcript has every word; the LLM will be wanted for them
         start = self._speech_start_ms if self._speech_start_ms is not None else self._input.start_ms
         audio = self._input.peek(start, min(round(now_ms), round(pause) + STT_TAIL_MS))
-        task = asyncio.ensure_future(stt.transcribe(audio, language=self._options.language))
-        speculation = _Speculation(round(pause), task)
+        language = self._options.language
+        if self._hold is not None and language is None:
+            # A short sound heard alone is often taken for another language ("네" read as Hebrew): held speech is
+            # read in the language the user has been speaking.
+            language = self._session.prompts.user_language(None)
+        task = asyncio.ensure_future(stt.transcribe(audio, language=language))
+        speculation = _Speculation(round(pause), audio, task)
         task.add_done_callback(lambda _: self._on_pause_transcript(speculation))
         self._speculation = speculation
         if self._hold is not None:
@@ -274,7 +282,7 @@ class Listener:
         transcript = task.result()
         text = transcript.text.strip()
         if self._hold is not None:
-            if not text or is_backchannel(text):
+            if not_a_turn(text, self._hold.speech_ms(speculation.pause_ms)):
                 self._ignore_held(speculation.pause_ms, text)
                 return
             self._release_hold()
@@ -295,15 +303,29 @@ class Listener:
                 probability = await self._backends.llm.end_of_turn(request.messages, request.tools, user_words=text)
             except OmniError as exc:
                 log.warning("the end-of-turn probability failed: %s", exc)
+        finished = None
+        if self._options.turn.prosody and words_verdict(text, probability) == "complete" and not asks(text):
+            finished = await self._finished_sound(speculation.audio)
         if speculation is not self._speculation:
             return
-        found = verdict(text, probability)
+        found = verdict(text, probability, finished)
         wait = WAITS[eagerness].for_verdict(found)
         self._endpointer.set_wait(speculation.pause_ms, wait)
         self._emit(TurnPredicted(at=self._clock.now(), pause_ms=speculation.pause_ms, text=text,
-                                 probability=probability, verdict=found, wait_ms=wait))
+                                 probability=probability, finished=finished, verdict=found, wait_ms=wait))
+        log.info("pause at %d ms: %r, end probability %s, prosody %s: %s, %d ms wait", speculation.pause_ms, text,
+                 "-" if probability is None else f"{probability:.2f}", "-" if finished is None else f"{finished:.2f}",
+                 found, wait)
         if found != "unfinished":  # the user most likely goes on: the LLM and the cores are better left to them
             self._start_early_reply(speculation, transcript)
+
+    async def _finished_sound(self, audio: Samples) -> float | None:
+        """The prosodic score that the speech before the pause ends a turn (:mod:`omni.audio.prosody`)."""
+        try:
+            return (await asyncio.to_thread(prosody_cues, audio)).finished
+        except OmniError as exc:  # only a brake is lost: the words decide alone
+            log.warning("prosody cues failed: %s", exc)
+            return None
 
     def _start_early_reply(self, speculation: _Speculation, transcript: Transcript) -> None:
         """Start the LLM on the prompt the reply would send if the turn ends at this pause."""

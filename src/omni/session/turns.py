@@ -24,6 +24,9 @@ class TurnOptions:
     """Omni's turn-taking (the Realtime API's ``semantic_vad``): the silence that ends a turn is predicted at each
     pause (:mod:`omni.session.end_of_turn`, by this key of its ``WAITS``), and a backchannel does not interrupt a
     reply. None: ``server_vad``, the fixed ``silence_duration_ms`` and every sound a turn."""
+    prosody: bool = True
+    """With ``eagerness``: a finished-looking statement whose voice does not end like one waits longer
+    (:mod:`omni.audio.prosody`)."""
 
 
 @dataclass(frozen=True)

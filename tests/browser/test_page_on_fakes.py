@@ -1,17 +1,27 @@
-"""The conversation page on a server with scripted backends: push-to-talk, what Omni saw in an image, and when things
-go wrong — the server goes away and comes back, a person refuses the microphone, the server cannot see."""
+"""The conversation page on a server with scripted backends: push-to-talk, what Omni saw in an image, a reply paused
+while the server holds speech and resumed when it was an acknowledgement, and when things go wrong — the server goes
+away and comes back, a person refuses the microphone, the server cannot see."""
 
 from __future__ import annotations
 
 import socket
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from playwright.async_api import Page
 
+from omni.clock import RealClock
+from omni.config import load_settings
+from omni.server.state import ServerState
+from omni.session.options import Backends
+from omni.types import Samples, Transcript
 from tests.browser.chromium import chromium, give_image, screenshot_dir, sign, write_y4m
+from tests.fakes.backends import EnergyVAD, ScriptedLLM, ScriptedSTT, ScriptedTTS, silence, speech
 from tests.server.serving import fake_state, serving
+from tests.speech import write_wav
 
 WHITE = (255, 255, 255)
 """The fake vision backend reads the text given for an image's top-left colour; a sign's corner is white."""
@@ -212,3 +222,66 @@ async def test_the_interpreter_toggle_has_typed_text_translated() -> None:
     assert "interpreter" in prompt[0].content
     assert prompt[-1].content == "What is the capital city of France?\n\n(Translate this English into Korean.)"
     assert answer == "프랑스의 수도는 어디예요?"
+
+
+STORY = " ".join(["Once upon a time a little dog crossed the sea."] * 4)
+"""40 words: 6 s of generation at 0.15 s a word, during which speech is held (a reply is active on the server), and
+10 s of audio."""
+
+
+@dataclass
+class ByLengthSTT(ScriptedSTT):
+    """A long sound is the request, a short one an acknowledgement: the words do not hang on how many times the
+    server transcribes (pauses, speculation)."""
+
+    async def _transcribe(self, audio: Samples, language: str | None) -> Transcript:
+        seconds = len(audio) / self.sample_rate
+        self.heard.append(seconds)
+        await self.clock.sleep(self.latency)
+        return Transcript("Tell me a story." if seconds > 1.2 else "Mm-hm.", language or self.language)
+
+
+def story_state() -> ServerState:
+    clock = RealClock()
+    backends = Backends(llm=ScriptedLLM(clock, [STORY], first_token=0.05, per_token=0.15), vad=EnergyVAD(),
+                        stt=ByLengthSTT(clock, [], latency=0.05), tts=ScriptedTTS(clock, latency=0.02))
+    return ServerState(load_settings({"session": {"turn_detection": "semantic_vad"}}), backends)
+
+
+async def test_the_page_pauses_the_reply_while_speech_is_held_and_resumes_it(tmp_path: Path) -> None:
+    rate = 48000
+    # 1.5 s for the page to start listening, the request, then "mm-hm" while the story is being told
+    tone = [silence(1.5, rate), speech(1.5, rate), silence(3.0, rate), speech(0.4, rate), silence(1.0, rate)]
+    wav = write_wav(tmp_path / "microphone.wav", np.concatenate([part.samples for part in tone]), rate)
+    async with serving(story_state()) as url, chromium(url, microphone=wav) as browser:
+        page = browser.page
+        await connection_is(page, "connected")
+        await page.click("#settings summary")
+        await page.select_option("#turn-detection", "semantic_vad")
+        await page.click("#settings summary")
+        await page.wait_for_function(
+            "() => window.omniStats.events.filter(type => type === 'session.updated').length >= 2", timeout=30_000)
+        await page.click("#start")
+        await page.wait_for_function(
+            "() => window.omniStats.events.includes('omni.input_audio_buffer.speech_ignored')", timeout=30_000)
+        await page.wait_for_selector("#transcript .turn[data-role=assistant][data-status=done]", timeout=30_000)
+        await page.wait_for_function("() => document.body.dataset.state !== 'speaking'", timeout=30_000)
+        numbers: dict[str, Any] = await page.evaluate("() => ({...window.omniStats})")
+        answer = await page.inner_text("#transcript .turn[data-role=assistant] .text")
+    update = browser.frames.sent_of("session.update")[-1]["session"]
+    assert update["omni_turn_events"] is True
+    assert browser.frames.received_of("session.updated")[-1]["session"]["omni_turn_events"] is True
+    events = [kind for kind in numbers["events"] if kind.startswith(("omni.", "input_audio_buffer.speech_started"))]
+    assert events == ["input_audio_buffer.speech_started", "omni.input_audio_buffer.speech_held",
+                      "omni.input_audio_buffer.speech_ignored"], events
+    # The worklet said when it fell silent and when it went on: no frame was played in between.
+    paused, resumed = numbers["playback"]
+    assert (paused["type"], resumed["type"]) == ("paused", "resumed"), numbers["playback"]
+    assert paused["frames"] == resumed["frames"] > 0 and resumed["at"] > paused["at"]
+    # It went on to the end, every received millisecond played, and nothing was cut.
+    assert numbers["holds"] == 1 and numbers["truncations"] == 0
+    assert browser.frames.sent_of("conversation.item.truncate") == []
+    assert answer == STORY
+    per_ms = numbers["outputSampleRate"] / 1000
+    assert numbers["playedSamples"] >= 0.95 * numbers["receivedAudioMs"] * per_ms, numbers
+    assert not [line for line in browser.console if line.startswith(("pageerror", "error"))], browser.console

@@ -27,14 +27,21 @@ def _models_by_type(union: Any) -> dict[str, type[BaseModel]]:
 
 GA_SERVER_EVENTS = _models_by_type(ga_types.RealtimeServerEvent)
 BETA_SERVER_EVENTS = _models_by_type(beta_types.RealtimeServerEvent)
+OMNI_SERVER_EVENTS = {
+    "omni.input_audio_buffer.speech_held": {"type", "event_id", "audio_start_ms"},
+    "omni.input_audio_buffer.speech_ignored": {"type", "event_id", "audio_start_ms", "audio_end_ms", "transcript"},
+}
+"""Omni's extension events (``omni_turn_events``) and their fields: the SDK has no models for them."""
 
 
 class Wire:
     """One connection: send client events, read server events (validated), wait for a type."""
 
-    def __init__(self, connection: Any, *, beta: bool = False) -> None:
+    def __init__(self, connection: Any, *, beta: bool = False, omni_events: bool = False) -> None:
         self.connection = connection
         self.beta = beta
+        self.omni_events = omni_events
+        """Whether Omni's extension events are expected (the session asked for them); else one is a failure."""
         self.models = BETA_SERVER_EVENTS if beta else GA_SERVER_EVENTS
         self.seen: list[dict[str, Any]] = []
 
@@ -47,6 +54,10 @@ class Wire:
     async def next(self, wait: float = 30) -> dict[str, Any]:
         raw = await asyncio.wait_for(self.connection.recv_bytes(), wait)
         event: dict[str, Any] = json.loads(raw)
+        if self.omni_events and event["type"] in OMNI_SERVER_EVENTS:
+            assert set(event) == OMNI_SERVER_EVENTS[event["type"]], event
+            self.seen.append(event)
+            return event
         model = self.models.get(event["type"])
         assert model is not None, f"{event['type']} is not a server event the SDK knows"
         model.model_validate(event)
@@ -85,13 +96,14 @@ class Wire:
 
 @asynccontextmanager
 async def realtime(
-    base_url: str, *, beta: bool = False, api_key: str = "unused", model: str = "omni-realtime"
+    base_url: str, *, beta: bool = False, api_key: str = "unused", model: str = "omni-realtime",
+    omni_events: bool = False,
 ) -> AsyncIterator[Wire]:
     websocket_url = base_url.replace("http", "ws", 1) + "/v1"  # the beta client would otherwise pick wss://
     client = AsyncOpenAI(base_url=base_url + "/v1", websocket_base_url=websocket_url, api_key=api_key)
     resource = client.beta.realtime if beta else client.realtime
     async with resource.connect(model=model) as connection:
-        wire = Wire(connection, beta=beta)
+        wire = Wire(connection, beta=beta, omni_events=omni_events)
         created = await wire.next()
         assert created["type"] == "session.created"
         yield wire

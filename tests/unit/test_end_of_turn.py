@@ -27,7 +27,7 @@ def test_words_that_may_be_finished(text: str) -> None:
 
 def test_the_llm_probability_decides_between_finished_unsure_and_unfinished() -> None:
     assert verdict("What is the capital of France?", 0.99) == "complete"
-    assert verdict("My number is 010 1234 5678.", 0.26) == "unsure"
+    assert verdict("I need eggs, milk and bread.", 0.41) == "unsure"
     assert verdict("오늘 날씨가", 0.0) == "unfinished"
     # a particle that often joins more does not outweigh a model that is sure
     assert verdict("냉면.", 0.95) == "complete"
@@ -54,4 +54,11 @@ def test_the_sound_can_only_hold_a_finished_looking_statement_back() -> None:
     assert verdict(cut_short, 0.93, finished=0.9) == "complete"
     assert verdict("Is it raining?", 0.95, finished=0.1) == "complete"  # questions rise at the end
     assert verdict("Please book me a table at", 0.0, finished=0.99) == "unfinished"  # never shortens
-    assert verdict("My number is 010 1234 5678.", 0.26, finished=0.99) == "unsure"
+    assert verdict("I need eggs, milk and bread.", 0.41, finished=0.99) == "unsure"
+
+
+def test_a_number_the_model_does_not_find_finished_goes_on() -> None:
+    assert verdict("My number is a 1-0.", 0.14) == "unfinished"  # whisper's "010", read in groups
+    assert verdict("The code is 470.", 0.15) == "unfinished"
+    assert verdict("I was born in 1990.", 0.8) == "complete"
+    assert verdict("Is it 5?", 0.3) == "unsure"

@@ -160,7 +160,10 @@ class RealtimeProtocol:
         config = self.config.updated_beta(update) if self.beta else self.config.updated_ga(update)
         self.mcp.check(config.mcp)
         self.config = config
+        turn_before = (self.session.options.turn, self.session.options.turn_detection)
         self.session.configure(config.session_options(self.base_options))
+        if (self.session.options.turn, self.session.options.turn_detection) != turn_before:
+            self.events.hold_dropped()  # the session dropped held speech with its old turn detection
         self.send("session.updated", session=self.session_view())
         if config.mcp != self.mcp.entries:
             await self.mcp.update(config.mcp)  # listed after session.updated, as the Realtime API does
@@ -176,6 +179,7 @@ class RealtimeProtocol:
                 f"the input audio buffer is full ({self.limits.max_audio_buffer_seconds:.0f} s): commit or clear it",
                 code="input_audio_buffer_full", param="audio")
         self.session.push_audio(chunk)
+        self.events.input_ms += chunk.duration * 1000
 
     async def _commit(self, data: dict[str, Any]) -> None:
         if self.session.buffered_input_seconds < 0.1:

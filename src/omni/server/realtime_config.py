@@ -8,6 +8,11 @@ the server's default. ``server_vad`` keeps its documented fixed ``silence_durati
 Interpreter mode (:mod:`omni.session.interpreter`) is switched by the extension field ``omni_interpreter`` (an object
 with ``languages``, ``false`` for off, ``null`` to leave it to the instructions), or by instructions that ask for an
 interpreter; ``session.updated`` shows which, as ``omni_interpreter``.
+
+The extension field ``omni_turn_events`` (``true``/``false``) asks for Omni's turn events
+(``omni.input_audio_buffer.speech_held`` / ``speech_ignored``, sent by ``realtime_events``): a client that can pause
+its playback pauses while speech during a reply is held, and resumes when it is not a turn. Off unless asked for, so
+a client that does not know them never sees them.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ MAX_OUTPUT_TOKENS = 4096
 INTERPRETER_FIELD = "omni_interpreter"
 """The Omni extension in ``session.update`` that switches interpreter mode (clients that do not know it never send
 it; the SDK's models accept it, as they accept ``omni_vision`` on image parts)."""
+
+TURN_EVENTS_FIELD = "omni_turn_events"
+"""The Omni extension in ``session.update`` that asks for the ``omni.input_audio_buffer.*`` turn events."""
 
 InterpreterSwitch = tuple[str, str] | Literal["auto", "off"]
 """Two languages: on, whatever the instructions say; ``off``: never; ``auto``: when the instructions ask for it."""
@@ -87,6 +95,8 @@ class RealtimeConfig:
     temperature: float = 0.8
     max_output_tokens: int | None = None
     interpreter: InterpreterSwitch = "auto"
+    turn_events: bool = False
+    """Send Omni's ``omni.input_audio_buffer.speech_held`` / ``speech_ignored`` (the client asked for them)."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Accepted fields with no effect here (tracing, truncation, noise_reduction, ...), echoed back."""
 
@@ -172,6 +182,8 @@ class RealtimeConfig:
             changes["temperature"] = float(session["temperature"])
         if INTERPRETER_FIELD in session:
             changes["interpreter"] = _interpreter(session[INTERPRETER_FIELD], f"session.{INTERPRETER_FIELD}")
+        if TURN_EVENTS_FIELD in session:
+            changes["turn_events"] = _turn_events(session[TURN_EVENTS_FIELD], f"session.{TURN_EVENTS_FIELD}")
         return replace(self, **changes)
 
     def interpreter_languages(self) -> tuple[str, str] | None:
@@ -207,7 +219,7 @@ class RealtimeConfig:
             },
             "tracing": self.extra.get("tracing"), "truncation": self.extra.get("truncation", "auto"),
             "include": self.extra.get("include"), "prompt": self.extra.get("prompt"),
-            INTERPRETER_FIELD: self.interpreter_view(),
+            INTERPRETER_FIELD: self.interpreter_view(), TURN_EVENTS_FIELD: self.turn_events,
         }
 
     def as_beta(self, session_id: str, model: str) -> dict[str, Any]:
@@ -221,7 +233,7 @@ class RealtimeConfig:
             "turn_detection": self.turn_detection.as_dict() if self.turn_detection else None,
             "tools": [tool_dict(t) for t in self.tools], "tool_choice": self.tool_choice,
             "temperature": self.temperature, "max_response_output_tokens": self.max_output_tokens or "inf",
-            INTERPRETER_FIELD: self.interpreter_view(),
+            INTERPRETER_FIELD: self.interpreter_view(), TURN_EVENTS_FIELD: self.turn_events,
         }
 
     def session_options(self, base: SessionOptions) -> SessionOptions:
@@ -285,6 +297,15 @@ def _interpreter(value: object, param: str) -> InterpreterSwitch:
             raise ConfigProblem(f"{param}.languages", f"{param}.languages: {exc}") from exc
     raise ConfigProblem(param, f"{param} must be {{\"languages\": [\"ko\", \"en\"]}}, false (off) or null (as the "
                                "instructions ask)")
+
+
+def _turn_events(value: object, param: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ConfigProblem(param, f"{param} must be true (send omni.input_audio_buffer.speech_held and "
+                                   f"speech_ignored) or false, got {value!r}")
+    return value
 
 
 def _voice(value: object) -> str:

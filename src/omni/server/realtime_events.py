@@ -1,5 +1,12 @@
 """Engine events → Realtime server events: the response lifecycle (items, content parts, deltas, ``response.done``),
-input audio and transcription events, conversation item events, in the connection's dialect."""
+input audio and transcription events, conversation item events, in the connection's dialect.
+
+Omni's turn events, for a session that asked for them (``omni_turn_events``): speech during a reply that is held
+until it is known to be a turn is ``omni.input_audio_buffer.speech_held`` (a player that can pause, pauses), and
+held speech that was no turn is ``omni.input_audio_buffer.speech_ignored`` (it resumes); held speech that is a turn
+is the usual ``input_audio_buffer.speech_started`` (it flushes). Every ``speech_held`` is answered by one of the two:
+a hold the client itself ends (``input_audio_buffer.clear``, or a ``session.update`` that changes turn detection)
+is ``speech_ignored`` with an empty transcript. Same names in both dialects."""
 
 from __future__ import annotations
 
@@ -18,6 +25,8 @@ from omni.events import (
     ReplyStarted,
     ReplyTextDelta,
     SessionEvent,
+    SpeechHeld,
+    SpeechIgnored,
     SpeechStarted,
     SpeechStopped,
     StageError,
@@ -47,6 +56,9 @@ _BETA_NAMES = {
     "response.output_audio_transcript.done": "response.audio_transcript.done",
     "conversation.item.added": "conversation.item.created",
 }
+
+SPEECH_HELD = "omni.input_audio_buffer.speech_held"
+SPEECH_IGNORED = "omni.input_audio_buffer.speech_ignored"
 
 AUDIO_DELTA_SECONDS = 0.2
 _event_ids = itertools.count(1)
@@ -98,6 +110,10 @@ class ServerEvents:
         self._responses: dict[str, _Response] = {}
         self._requested: Requested | None = None
         self._speech_item: str | None = None
+        self._held: int | None = None
+        """Where held speech began (``SpeechHeld``), until it is known to be a turn or not."""
+        self.input_ms = 0.0
+        """The input audio appended so far, in ms: the timeline of ``audio_start_ms`` / ``audio_end_ms``."""
         self.audio_items: set[str] = set()
         """User items that came as audio and assistant items that were spoken."""
         self.call_items: dict[str, CallItem] = {}
@@ -175,11 +191,27 @@ class ServerEvents:
             return calls[-1]
         return engine_id if engine_id in self._shown else None
 
+    def hold_dropped(self) -> None:
+        """The client ended held speech itself (cleared the input, changed turn detection): the reply goes on."""
+        if self._held is not None:
+            self._ignored(self._held, round(self.input_ms), "")
+
+    def _ignored(self, audio_start_ms: int, audio_end_ms: int, text: str) -> None:
+        self._held = None
+        if self.config.turn_events:
+            self.send(SPEECH_IGNORED, audio_start_ms=audio_start_ms, audio_end_ms=audio_end_ms, transcript=text)
+
     def on_event(self, event: SessionEvent) -> None:
         if isinstance(event, SpeechStarted):
-            self._speech_item = event.item_id
+            self._speech_item, self._held = event.item_id, None
             self.send("input_audio_buffer.speech_started", audio_start_ms=event.audio_start_ms,
                       item_id=event.item_id)
+        elif isinstance(event, SpeechHeld):
+            self._held = event.audio_start_ms
+            if self.config.turn_events:
+                self.send(SPEECH_HELD, audio_start_ms=event.audio_start_ms)
+        elif isinstance(event, SpeechIgnored):
+            self._ignored(event.audio_start_ms, event.audio_end_ms, event.text)
         elif isinstance(event, SpeechStopped):
             self.send("input_audio_buffer.speech_stopped", audio_end_ms=event.audio_end_ms,
                       item_id=self._speech_item or "")
@@ -189,6 +221,7 @@ class ServerEvents:
             self.send("input_audio_buffer.committed", previous_item_id=previous, item_id=event.item_id)
             self._item_added(event.item_id)
         elif isinstance(event, InputCleared):
+            self.hold_dropped()
             self.send("input_audio_buffer.cleared")
         elif isinstance(event, TranscriptionDone):
             self._transcribed(event)

@@ -1,42 +1,21 @@
 """Reply audio that leaves over a socket: the client plays it, so how much was heard is an estimate.
 
-Audio is sent as fast as it is made (the Realtime API does the same) and the client plays it in real time from
-the first chunk on; so what has been heard is the elapsed time since that chunk, at most what was sent. A client
-that knows better says so with ``conversation.item.truncate``.
+Audio is sent as fast as it is made (the Realtime API does the same) and the client plays it in real time from when
+each piece arrives: :class:`~omni.session.playout.PacedOutput`'s model, which also says what was playing at any
+moment (the reference the session cancels the echo of, when a client on open speakers sends it back). A client that
+knows better says so with ``conversation.item.truncate``. A reply is done when its audio has been sent, not when the
+client has played it.
 """
 
 from __future__ import annotations
 
 from omni.clock import Clock
-from omni.types import AudioChunk
+from omni.session.playout import PacedOutput
 
 
-class WireOutput:
-    sample_rate: int | None = 24000
-
+class WireOutput(PacedOutput):
     def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self._first_write: float | None = None
-        self._sent = 0.0
-
-    def start_reply(self) -> None:
-        self._first_write, self._sent = None, 0.0
-
-    async def write(self, chunk: AudioChunk) -> None:
-        if self._first_write is None:
-            self._first_write = self.clock.now()
-        self._sent += chunk.duration  # the bytes themselves leave as response.output_audio.delta events
-
-    def played_seconds(self) -> float:
-        if self._first_write is None:
-            return 0.0
-        return min(self._sent, self.clock.now() - self._first_write)
-
-    def clear(self) -> None:
-        """What was sent is the client's now; nothing is queued here."""
-
-    def is_playing(self) -> bool:
-        return self._first_write is not None and self.played_seconds() < self._sent
+        super().__init__(clock, sample_rate=24000)
 
     async def wait_done(self) -> None:
-        """A reply is done when its audio has been sent, not when the client has played it."""
+        """Nothing to wait for: the audio was sent (the bytes leave as ``response.output_audio.delta`` events)."""

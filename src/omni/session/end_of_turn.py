@@ -105,6 +105,9 @@ def unfinished_words(text: str, probability: float | None = None) -> bool:
     last = words[-1]
     if last in _ALWAYS_GO_ON or last in _KOREAN_GO_ON:
         return True
+    if (last.isdigit() and not asks(stripped)
+            and (probability is None or probability < COMPLETE_PROBABILITY)):
+        return True  # a number read in groups ("My number is 010." 0.14, "The code is 470." 0.15)
     if asks(stripped) or (probability is not None and probability >= SURE_PROBABILITY):
         return False
     return last in _GO_ON_UNLESS_ASKED or (_is_hangul(last) and len(last) > 1 and last.endswith(_KOREAN_OPEN_ENDINGS))

@@ -81,9 +81,9 @@ class _Speculation:
 
 
 class ListenerHost(Protocol):
-    """What listening needs of its session: the options and requests as they are now, the reply in progress (speech
-    interrupts it; no early reply starts while one is active), a reply begun for a finished turn, a prefill of the
-    next turn with the words read ahead, and a task the session owns."""
+    """What listening needs of its session: the options and requests as they are now, whether a reply is under way
+    (no early reply starts while one is) or still playing (speech that is a turn stops it), a reply begun for a
+    finished turn, a prefill of the next turn with the words read ahead, and a task the session owns."""
 
     @property
     def options(self) -> SessionOptions: ...
@@ -92,10 +92,12 @@ class ListenerHost(Protocol):
     def prompts(self) -> Prompts: ...
 
     @property
-    def current(self) -> SpeechHandle | None: ...
+    def reply_active(self) -> bool: ...
 
     @property
-    def reply_active(self) -> bool: ...
+    def speaking(self) -> bool: ...
+
+    def stop_speaking(self) -> None: ...
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]: ...
 
@@ -200,9 +202,10 @@ class Listener:
 
     def _holds_speech(self) -> bool:
         """Whether speech that starts now waits to be known as a turn before it interrupts: Omni's turn-taking, a
-        reply it would interrupt, and the words of a pause to tell a backchannel by."""
+        reply it would interrupt (under way, or still playing: a client plays what was sent ahead), and the words of
+        a pause to tell a backchannel by."""
         return (self._options.turn.eagerness is not None and self._options.interrupt_response
-                and self._session.reply_active and self._backends.stt is not None
+                and self._session.speaking and self._backends.stt is not None
                 and self._options.speculate_after_ms is not None)
 
     def _announce_speech(self) -> None:
@@ -211,8 +214,8 @@ class Listener:
         self._speech_count += 1
         self._emit(SpeechStarted(at=self._clock.now(), audio_start_ms=self._speech_start_ms,
                                  item_id=self._pending_user_id))
-        if self._options.interrupt_response and self._session.current is not None:
-            self._session.current.interrupt()
+        if self._options.interrupt_response:
+            self._session.stop_speaking()
 
     def _release_hold(self) -> None:
         self._hold = None

@@ -171,6 +171,20 @@ class Session:
     def reply_active(self) -> bool:
         return self.current is not None and not self.current.done.is_set()
 
+    def stop_speaking(self) -> None:
+        """The user took the turn: the reply stops, or, if it is over, the audio still playing of it does (a client
+        stops playing at ``speech_started`` what was sent ahead)."""
+        if self.reply_active:
+            assert self.current is not None
+            self.current.interrupt()
+        else:
+            self.output.clear()
+
+    @property
+    def speaking(self) -> bool:
+        """Whether a reply is under way or its audio is still playing (a client plays what was sent ahead)."""
+        return self.reply_active or self.output.is_playing()
+
     def push_audio(self, chunk: AudioChunk) -> None:
         """Add microphone audio (any sample rate). Runs VAD and endpointing when turn detection is on."""
         self._listener.push_audio(chunk)

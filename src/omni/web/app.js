@@ -217,8 +217,8 @@ function stopMic() {
   audio.stopMic();
   ui.mic = "off";
   ui.talking = false;
-  if (conversation.userSpeaking) {
-    client.send({ type: "input_audio_buffer.clear" }, { queue: false }); // the turn can never end now
+  if (conversation.userSpeaking || conversation.held) {
+    client.send({ type: "input_audio_buffer.clear" }, { queue: false }); // the turn (or the hold) can never end now
     conversation.abandonSpeech();
   }
   render();

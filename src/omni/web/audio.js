@@ -187,6 +187,19 @@ export class AudioEngine {
   }
 
   /**
+   * Pause playback where it is (a short fade, no click), keeping what is queued: the server holds speech that may be
+   * a turn. Audio that comes meanwhile is queued; `resumePlayback` goes on, `flushPlayback` drops it all.
+   */
+  pausePlayback() {
+    this.player?.port.postMessage({ type: "pause" });
+  }
+
+  /** Go on playing from where `pausePlayback` stopped. */
+  resumePlayback() {
+    this.player?.port.postMessage({ type: "resume" });
+  }
+
+  /**
    * Stop playback at once. Resolves with the milliseconds played of each item that was sounding or queued.
    * @returns {Promise<Record<string, number>>}
    */

@@ -1,6 +1,11 @@
 // conversation.js — the Realtime conversation as the page sees it: server events → transcript turns, playback,
 // latency and the flags the status is drawn from; and barge-in (stop the reply being heard, and tell the server how
 // much of it was heard with `conversation.item.truncate`).
+//
+// Under Omni's turn-taking the server holds speech that starts during a reply until it knows it is a turn; the page
+// asks for Omni's turn events (`omni_turn_events`, settings.js) and pauses the reply on
+// `omni.input_audio_buffer.speech_held`, so an interruption sounds stopped at once, resumes it on `speech_ignored`
+// (a backchannel, a cough), and flushes it on `input_audio_buffer.speech_started` as for any interruption.
 
 import { base64ToFloat32, samplesToMs } from "./pcm.js";
 import { recordEvent, showError, showLatency, stats } from "./ui.js";
@@ -9,6 +14,9 @@ import { recordEvent, showError, showLatency, stats } from "./ui.js";
 const QUIET_ERRORS = new Set(["response_cancel_not_active"]);
 /** How long "thinking" may show after a turn with no reply begun (the server deleted a wordless turn, say). */
 const REPLY_WAIT_MS = 30000;
+/** The longest the page stays paused for held speech: the server decides within about a second (docs/turn-taking.md);
+ * a decision that never comes (a lost connection, say) must not leave the reply silent for ever. */
+const HOLD_LIMIT_MS = 5000;
 
 export class Conversation {
   /**
@@ -29,6 +37,8 @@ export class Conversation {
     this.userSpeaking = false; // between speech_started and speech_stopped
     this.awaitingReply = false; // a turn ended; its reply has not begun
     this.playing = false; // the playback worklet is sounding (or buffering to)
+    this.held = false; // the server holds speech that may be a turn: playback is paused
+    this.holdTimer = 0;
     /** @type {string | null} */
     this.activeResponse = null;
     this.activeHasAudio = false;
@@ -47,6 +57,8 @@ export class Conversation {
     on("*", (event) => recordEvent(event.type));
     on("session.created", (event) => (this.serverSession = event.session));
     on("input_audio_buffer.speech_started", this.speechStarted);
+    on("omni.input_audio_buffer.speech_held", this.speechHeld);
+    on("omni.input_audio_buffer.speech_ignored", this.speechIgnored);
     on("input_audio_buffer.speech_stopped", this.speechStopped);
     on("input_audio_buffer.committed", (event) => this.transcript.ensure(event.item_id, "user"));
     on("conversation.item.added", this.itemAdded);
@@ -95,6 +107,30 @@ export class Conversation {
     this.onChange();
   }
 
+  /** Speech began during the reply and the server holds it: pause playback (the queue and position are kept). */
+  speechHeld() {
+    this.held = true;
+    this.audio.pausePlayback();
+    clearTimeout(this.holdTimer);
+    this.holdTimer = setTimeout(() => this.endHold(), HOLD_LIMIT_MS);
+    stats.holds++;
+    this.onChange();
+  }
+
+  /** The held speech was no turn (a backchannel, a cough): the reply goes on from where it paused. */
+  speechIgnored() {
+    this.endHold();
+  }
+
+  /** Resume playback paused for held speech (nothing to do when none is). */
+  endHold() {
+    clearTimeout(this.holdTimer);
+    if (!this.held) return;
+    this.held = false;
+    this.audio.resumePlayback();
+    this.onChange();
+  }
+
   speechStarted(event) {
     this.userSpeaking = true;
     this.turnEndedAt = null;
@@ -113,6 +149,7 @@ export class Conversation {
 
   /** The person stopped speaking without it becoming a turn (microphone stopped mid-speech). */
   abandonSpeech() {
+    this.endHold(); // the input was cleared: held speech is no turn now
     if (!this.userSpeaking) return;
     this.userSpeaking = false;
     this.vision.speechStopped();
@@ -222,6 +259,8 @@ export class Conversation {
    * @param {{cancel?: boolean}} options cancel: also send `response.cancel` (push-to-talk, text while speaking)
    */
   async bargeIn({ cancel = false } = {}) {
+    clearTimeout(this.holdTimer);
+    this.held = false; // the flush ends a pause too, dropping what it kept
     if (this.activeResponse !== null) {
       this.stoppedResponses.add(this.activeResponse);
       if (cancel) this.client.send({ type: "response.cancel" });
@@ -267,6 +306,9 @@ export class Conversation {
     } else if (message.type === "idle") {
       this.playing = false;
       this.onChange();
+    } else if (message.type === "paused" || message.type === "resumed") {
+      stats.playback.push({ type: message.type, frames: message.frames, at: performance.now() });
+      if (stats.playback.length > 50) stats.playback.splice(0, stats.playback.length - 50);
     }
     if (message.frames !== undefined) stats.playedSamples = message.frames;
   }
@@ -277,7 +319,9 @@ export class Conversation {
     this.awaitingReply = false;
     this.activeResponse = null;
     this.turnEndedAt = null;
-    if (this.playing) this.audio.flushPlayback();
+    clearTimeout(this.holdTimer);
+    if (this.playing || this.held) this.audio.flushPlayback(); // a flush also ends a pause
+    this.held = false;
     this.playing = false;
     this.onChange();
   }

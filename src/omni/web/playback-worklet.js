@@ -5,10 +5,18 @@
 // 24 kHz → context rate by linear interpolation. Every sample is counted per conversation item as it is played, so
 // the page knows how much of each item the person actually heard (what `conversation.item.truncate` needs).
 //
+// Paused (while the server holds speech that may be a turn), the queue and the position in it are kept: the sound
+// fades out over `PAUSE_FADE_MS` (those samples are played, and counted), then nothing is pulled, counted or reported
+// until "resume", which fades back in from where it stopped. Audio that comes meanwhile is queued; a reply that ends
+// meanwhile stays queued. "flush" ends a pause too (what was queued is dropped).
+//
 // Messages in:  {type: "audio", itemId, samples: Float32Array}, {type: "end"} (no more audio for this reply),
-//               {type: "flush", id} (stop now, drop what is queued).
+//               {type: "flush", id} (stop now, drop what is queued), {type: "pause"}, {type: "resume"}.
 // Messages out: {type: "started"}, {type: "idle", frames}, {type: "progress", frames, itemId, itemMs},
-//               {type: "flushed", id, frames, items: {itemId: playedMs}} — the items that were sounding or queued.
+//               {type: "flushed", id, frames, items: {itemId: playedMs}} — the items that were sounding or queued,
+//               {type: "paused", frames} (silent now; `frames` stays put until "resumed"), {type: "resumed", frames}.
+
+const PAUSE_FADE_MS = 10;
 
 class PlaybackProcessor extends AudioWorkletProcessor {
   constructor(options) {
@@ -38,6 +46,11 @@ class PlaybackProcessor extends AudioWorkletProcessor {
     this.last = 0; // the last value output
     this.fade = 0; // after a flush: the level that ramps to silence over a few ms (a hard stop would click)
     this.fadeStep = 1 / Math.round(sampleRate * 0.005);
+    // Pause: the gain ramps 1 → 0 (pausing) and back (resuming) over PAUSE_FADE_MS; at 0 nothing moves.
+    this.paused = false;
+    this.gain = 1;
+    this.gainStep = 1 / Math.round((sampleRate * PAUSE_FADE_MS) / 1000);
+    this.pauseReported = false; // "paused" went out for this pause (once the fade reached silence)
     this.port.onmessage = (event) => this.onMessage(event.data);
   }
 
@@ -51,6 +64,13 @@ class PlaybackProcessor extends AudioWorkletProcessor {
       if (this.state === "idle") this.state = "buffering";
     } else if (message.type === "end") {
       this.ended = true;
+    } else if (message.type === "pause") {
+      this.paused = true;
+    } else if (message.type === "resume") {
+      // Resumed before the fade reached silence: it ramps back up from where it got to, and nothing is reported.
+      if (this.paused && this.pauseReported) this.port.postMessage({ type: "resumed", frames: this.frames });
+      this.paused = false;
+      this.pauseReported = false;
     } else if (message.type === "flush") {
       const items = {};
       const sounding = this.state === "playing" || this.state === "gap" ? this.itemId : null;
@@ -61,6 +81,9 @@ class PlaybackProcessor extends AudioWorkletProcessor {
       this.queued = 0;
       this.ended = true;
       this.fade = this.last;
+      this.paused = false;
+      this.pauseReported = false;
+      this.gain = 1; // the next reply starts at full level (a start is silent-to-sound anyway)
       this.toIdle(false);
       this.port.postMessage({ type: "flushed", id: message.id, frames: this.frames, items });
     }
@@ -105,6 +128,18 @@ class PlaybackProcessor extends AudioWorkletProcessor {
     const out = outputs[0][0];
     if (!out) return true;
     for (let i = 0; i < out.length; i++) {
+      if (this.paused && (this.gain === 0 || this.state !== "playing")) {
+        // Paused, and faded out (or nothing was sounding): everything stays where it is, a gap does not grow into
+        // a rebuffer, a reply that has ended does not go idle.
+        this.gain = 0;
+        if (!this.pauseReported) {
+          this.pauseReported = true;
+          this.port.postMessage({ type: "paused", frames: this.frames });
+        }
+        if (this.fade !== 0) this.fade = Math.abs(this.fade) <= this.fadeStep ? 0 : this.fade - Math.sign(this.fade) * this.fadeStep;
+        out[i] = this.last = this.fade;
+        continue;
+      }
       if (this.state === "buffering" || this.state === "gap") {
         const ready = this.state === "gap" ? this.queued > 0 : this.queued >= this.prebuffer || (this.ended && this.queued > 0);
         if (ready && this.begin()) {
@@ -123,7 +158,9 @@ class PlaybackProcessor extends AudioWorkletProcessor {
         continue;
       }
       this.fade = 0;
-      out[i] = this.last = this.s0 + (this.s1 - this.s0) * this.frac;
+      if (this.paused) this.gain = Math.max(0, this.gain - this.gainStep);
+      else if (this.gain < 1) this.gain = Math.min(1, this.gain + this.gainStep);
+      out[i] = this.last = (this.s0 + (this.s1 - this.s0) * this.frac) * this.gain;
       this.frames++;
       this.frac += this.step;
       while (this.frac >= 1) {
@@ -148,7 +185,7 @@ class PlaybackProcessor extends AudioWorkletProcessor {
       }
     }
     this.sinceReport += out.length;
-    if (this.sinceReport >= this.reportEvery && this.state !== "idle") {
+    if (this.sinceReport >= this.reportEvery && this.state !== "idle" && !(this.paused && this.gain === 0)) {
       this.sinceReport = 0;
       const itemMs = this.itemId ? ((this.played.get(this.itemId) || 0) * 1000) / this.sourceRate : 0;
       this.port.postMessage({ type: "progress", frames: this.frames, itemId: this.itemId, itemMs });

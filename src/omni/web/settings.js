@@ -1,6 +1,8 @@
 // settings.js — the settings form (#settings): its values kept in localStorage, and the `session.update` event they
 // make. Turn detection "push-to-talk" is the Realtime API's `turn_detection: null` (manual turns). The interpreter
-// toggle is Omni's extension field `omni_interpreter` (docs/interpreter.md): on, every utterance is translated.
+// toggle is Omni's extension field `omni_interpreter` (docs/interpreter.md): on, every utterance is translated. The
+// page always asks for Omni's turn events (`omni_turn_events`, docs/realtime-compat.md): it pauses a reply while the
+// server holds speech that may interrupt it.
 
 const STORAGE_KEY = "omni.settings.v1";
 const TYPING_PAUSE_MS = 1000;
@@ -10,7 +12,7 @@ const TYPING_PAUSE_MS = 1000;
 
 /** @type {Settings} */
 export const DEFAULTS = {
-  voice: "", language: "auto", interpreter: "", turnDetection: "server_vad", instructions: "", apiKey: "",
+  voice: "", language: "auto", interpreter: "", turnDetection: "semantic_vad", instructions: "", apiKey: "",
 };
 
 const FIELDS = {
@@ -113,6 +115,7 @@ export function sessionUpdate(settings, { instructions, audio = true } = {}) {
   // On: translate, whatever the instructions say; off (null): the server decides, from its settings and from
   // instructions that ask for an interpreter.
   session.omni_interpreter = settings.interpreter ? { languages: settings.interpreter.split(",") } : null;
+  session.omni_turn_events = true; // the page talks only to Omni: pause on speech_held, resume on speech_ignored
   const ownInstructions = settings.instructions.trim();
   if (ownInstructions) session.instructions = ownInstructions;
   else if (instructions) session.instructions = instructions; // back to the server's default

@@ -5,8 +5,11 @@ const $ = (selector) => /** @type {HTMLElement} */ (document.querySelector(selec
 
 /**
  * @type {{sentAudioMs: number, playedSamples: number, receivedAudioMs: number, truncations: number,
- *   imagesSent: number, lastLatencyMs: number | null, events: string[], outputSampleRate: number | null}}
- * playedSamples are counted by the playback worklet at the AudioContext's rate (outputSampleRate).
+ *   imagesSent: number, lastLatencyMs: number | null, events: string[], outputSampleRate: number | null,
+ *   holds: number, playback: {type: string, frames: number, at: number}[]}}
+ * playedSamples are counted by the playback worklet at the AudioContext's rate (outputSampleRate). holds: the times
+ * playback was paused for held speech; playback: the worklet's last "paused" and "resumed" reports (its played
+ * frames then, and performance.now()).
  */
 export const stats = {
   sentAudioMs: 0,
@@ -17,6 +20,8 @@ export const stats = {
   lastLatencyMs: null,
   events: [],
   outputSampleRate: null,
+  holds: 0,
+  playback: [],
 };
 window.omniStats = stats;
 

@@ -136,3 +136,25 @@ async def test_under_server_vad_a_backchannel_stops_the_reply_at_once() -> None:
     assert h.of(SpeechHeld) == []
     assert h.of(SpeechStarted)[1].at - onset <= 0.15
     assert h.of(ReplyDone)[0].status == "interrupted"
+
+
+async def test_a_long_acknowledgement_is_held_while_its_first_words_say_it_is_one() -> None:
+    """Past TURN_MS, but its first words ("Mm") were short of a turn: held up to MAX_HOLD_MS, then read whole."""
+    h = make_harness(["Tell me a story.", "Mm", "Mm-hm."], [STORY], eagerness="auto")
+    await story_under_way(h)
+    await h.feed(speech(0.9))  # longer than TURN_MS (0.7 s) from its detection
+    await h.feed(silence(0.8))
+    await h.clock.run_until(lambda: bool(h.of(ReplyDone)), limit=60)
+    assert [e.text for e in h.of(SpeechIgnored)] == ["Mm-hm."]
+    assert len(h.of(SpeechStarted)) == 1
+    assert h.of(ReplyDone)[0].status == "completed"
+
+
+async def test_the_replys_own_words_heard_back_before_the_echo_is_found_do_not_stop_it() -> None:
+    h = make_harness(["Tell me a story.", "a little dog crossed the sea"], [STORY], eagerness="auto")
+    await story_under_way(h)
+    await h.feed(speech(0.6))  # the echo of the reply, transcribed at its first 0.4 s
+    await h.feed(silence(0.8))
+    await h.clock.run_until(lambda: bool(h.of(ReplyDone)), limit=60)
+    assert len(h.of(SpeechIgnored)) == 1
+    assert h.of(ReplyDone)[0].status == "completed"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from omni.session.backchannel import TURN_MS, Hold, is_backchannel, not_a_turn
+from omni.session.backchannel import TURN_MS, Hold, echoes, is_backchannel, not_a_turn
 
 
 @pytest.mark.parametrize("text", [
@@ -43,3 +43,13 @@ def test_a_hold_is_a_turn_once_the_speech_has_lasted() -> None:
 ])
 def test_held_speech_is_a_turn_when_it_asks_for_something(text: str, speech_ms: float, turn: bool) -> None:
     assert not_a_turn(text, speech_ms) is not turn
+
+
+def test_the_replys_own_words_heard_back_are_its_echo() -> None:
+    saying = "Once upon a time, a brave little dog named Max lived by the sea."
+    assert echoes("a brave little dog named", saying)
+    assert echoes("Once upon a time.", saying)
+    assert not echoes("Wait, stop please.", saying)
+    assert not echoes("No, I meant the other dog.", saying)  # a word or two of it, not its words
+    assert not echoes("dog", saying)  # one word tells nothing
+    assert not echoes("a brave little dog", "")

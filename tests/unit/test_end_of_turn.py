@@ -62,3 +62,10 @@ def test_a_number_the_model_does_not_find_finished_goes_on() -> None:
     assert verdict("The code is 470.", 0.15) == "unfinished"
     assert verdict("I was born in 1990.", 0.8) == "complete"
     assert verdict("Is it 5?", 0.3) == "unsure"
+
+
+def test_a_korean_sentence_ending_counts_as_a_closing_mark() -> None:
+    assert verdict("비 오는 날의 듣기 좋은 노래 있어", 0.09) == "complete"  # the question mark left off
+    assert verdict("주말에 할 만한 운동 하나 알려줄래", None) == "complete"
+    assert verdict("오늘 날씨가 정말 좋네요", 0.01) == "unsure"
+    assert verdict("이번 주말에", 0.0) == "unfinished"  # a particle, not an ending

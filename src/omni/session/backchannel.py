@@ -14,12 +14,19 @@ stopped playing, so ``speech_started`` waits for that decision: a real interrupt
 
 from __future__ import annotations
 
+import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 TURN_MS = 700
-"""Speech this long from its start is a turn: longer than the acknowledgements measured ("그렇구나." in the Korean
-voice is about 0.6 s), shorter than a request."""
+"""Speech this long from its detection is a turn, unless a look at its first words (:data:`PEEK_MS`) found them
+short of one: longer than most acknowledgements, shorter than a request."""
+PEEK_MS = 400
+"""Held speech this long is transcribed so far: a real interruption ("No, I meant…", "Wait, stop") is a turn as soon
+as its first words say so; an acknowledgement that is still going ("Mm-hm." in the Piper voice lasts 0.9 s,
+"그렇구나." in the Korean voice 0.8 s) is held up to :data:`MAX_HOLD_MS`."""
+MAX_HOLD_MS = 1200
+"""The longest speech is held, whatever its words."""
 
 MAX_WORDS = 3
 """A backchannel is a few words at most ("oh, I see", "아 그렇구나")."""
@@ -68,6 +75,21 @@ def not_a_turn(text: str, speech_ms: float) -> bool:
             and not any(w in _STOPPING for w in words))
 
 
+ECHO_SHARE = 0.6
+"""Held words of which at least this share are words the reply is saying are its echo."""
+
+
+def echoes(heard: str, saying: str) -> bool:
+    """Whether the words ``heard`` are the reply's own (``saying``: its text so far) coming back through the
+    microphone: a backstop for the moments before the echo canceller has found the echo (``omni.audio.
+    echo_presence``), when the VAD hears the reply as speech and whisper writes down its words."""
+    heard_words = [w for w in _WORD.findall(heard.lower()) if w]
+    said = set(_WORD.findall(saying.lower()))
+    if len(heard_words) < 2 or not said:
+        return False
+    return sum(w in said for w in heard_words) >= ECHO_SHARE * len(heard_words)
+
+
 def _repeats_a_word(word: str) -> bool:
     """"mmmm", "yeah-yeah", "응응응": one acknowledgement said over."""
     for size in range(1, len(word) // 2 + 1):
@@ -85,13 +107,22 @@ class Hold:
     """Where the speech starts in the input stream (the ``speech_started`` it will announce if it is a turn)."""
     detected_ms: float
     """Where the VAD detected it."""
-
     speech_before_ms: int = 0
     """How much speech the VAD had heard when it detected it (its minimum run)."""
+    peek: asyncio.Task[str] | None = field(default=None, repr=False)
+    """The transcription of its first :data:`PEEK_MS`."""
+    sounds_short: bool = False
+    """The first words were no turn (an acknowledgement, or a word that asks nothing)."""
 
     def long_enough(self, now_ms: float) -> bool:
-        """Whether the speech has gone on long enough to be a turn, whatever its words."""
-        return now_ms - self.detected_ms >= TURN_MS
+        """Whether the speech has gone on long enough to be a turn, whatever its words: :data:`TURN_MS`, or
+        :data:`MAX_HOLD_MS` while its first words are being read or were short of a turn."""
+        waiting = self.peek is not None and not self.peek.done()
+        limit = MAX_HOLD_MS if waiting or self.sounds_short else TURN_MS
+        return now_ms - self.detected_ms >= limit
+
+    def due_for_peek(self, now_ms: float) -> bool:
+        return self.peek is None and now_ms - self.detected_ms >= PEEK_MS
 
     def speech_ms(self, pause_ms: float) -> float:
         """How long the speech lasted if it paused at ``pause_ms``."""

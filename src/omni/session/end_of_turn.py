@@ -87,6 +87,9 @@ _KOREAN_GO_ON = frozenset({
 _KOREAN_OPEN_ENDINGS = ("고", "는데", "은데", "인데", "면", "으면", "서", "니까", "지만", "거나", "에", "에서", "에게",
                         "한테", "를", "을", "는", "은", "이랑", "랑", "하고", "와", "과", "의", "로", "으로")
 """Endings of a Korean word that join it to more: connectives (먹고, 가는데, 오면), particles (아침에, 식당을)."""
+_KOREAN_FINAL_ENDINGS = ("요", "다", "까", "니", "죠", "어", "아", "야", "래", "자", "네", "군", "게", "줘", "봐", "해",
+                         "지", "냐", "나", "세요")
+"""Endings that close a Korean sentence (있어요, 했다, 할까, 있어, 알려 줘, 좋네)."""
 _WORD = re.compile(r"[\w']+")
 
 
@@ -124,14 +127,21 @@ def verdict(text: str, probability: float | None, finished: float | None = None)
 
 
 def words_verdict(text: str, probability: float | None) -> Verdict:
-    """The verdict of the words alone."""
+    """The verdict of the words alone. A Korean sentence-final ending counts as a closing mark: whisper often
+    leaves the question mark off a Korean question ("비 오는 날 듣기 좋은 노래 있어": 0.09)."""
     if unfinished_words(text, probability):
         return "unfinished"
+    finished_korean = _ends_korean_sentence(text)
     if probability is None:
-        return "complete" if _ENDS_FINISHED.search(text.strip()) else "unsure"
-    if probability >= COMPLETE_PROBABILITY:
+        return "complete" if _ENDS_FINISHED.search(text.strip()) or finished_korean else "unsure"
+    if probability >= COMPLETE_PROBABILITY or (finished_korean and probability >= UNFINISHED_PROBABILITY):
         return "complete"
-    return "unsure" if probability >= UNFINISHED_PROBABILITY else "unfinished"
+    return "unsure" if probability >= UNFINISHED_PROBABILITY or finished_korean else "unfinished"
+
+
+def _ends_korean_sentence(text: str) -> bool:
+    words = _WORD.findall(text.lower())
+    return bool(words) and _is_hangul(words[-1]) and words[-1].endswith(_KOREAN_FINAL_ENDINGS)
 
 
 def asks(text: str) -> bool:

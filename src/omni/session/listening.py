@@ -38,7 +38,7 @@ from omni.events import (
     TranscriptionDone,
     TurnPredicted,
 )
-from omni.session.backchannel import Hold, not_a_turn
+from omni.session.backchannel import Hold, echoes, not_a_turn
 from omni.session.context import Conversation, Item, new_id
 from omni.session.early_stream import EarlyStream
 from omni.session.end_of_turn import WAITS, asks, verdict, words_verdict
@@ -96,6 +96,9 @@ class ListenerHost(Protocol):
 
     @property
     def speaking(self) -> bool: ...
+
+    @property
+    def saying(self) -> str: ...
 
     def stop_speaking(self) -> None: ...
 
@@ -182,9 +185,8 @@ class Listener:
             elif isinstance(turn, SpeechEnd):
                 self._on_speech_end(turn.audio_end_ms)
             else:
-                if (self._hold is not None and self._endpointer.silence_start_ms is None
-                        and self._hold.long_enough(end_ms)):
-                    self._release_hold()  # too long for a backchannel, whatever its words
+                if self._hold is not None and self._endpointer.silence_start_ms is None:
+                    self._watch_held(self._hold, end_ms)
                 self._speculate(end_ms)
                 self._read_ahead(end_ms)
         if not self._endpointer.in_speech:
@@ -216,6 +218,37 @@ class Listener:
                                  item_id=self._pending_user_id))
         if self._options.interrupt_response:
             self._session.stop_speaking()
+
+    def _watch_held(self, hold: Hold, now_ms: float) -> None:
+        """Held speech going on: a turn once it is too long for a backchannel; its first words are read meanwhile."""
+        if hold.long_enough(now_ms):
+            self._release_hold()
+            return
+        stt = self._backends.stt
+        if stt is None or not hold.due_for_peek(now_ms):
+            return
+        audio = self._input.peek(hold.audio_start_ms, round(now_ms))
+
+        async def first_words() -> str:
+            return (await stt.transcribe(audio, language=self._held_language())).text
+
+        hold.peek = asyncio.ensure_future(first_words())
+        hold.peek.add_done_callback(lambda task: self._on_first_words(hold, task))
+
+    def _on_first_words(self, hold: Hold, task: asyncio.Task[str]) -> None:
+        if hold is not self._hold or task.cancelled() or task.exception() is not None:
+            return
+        if echoes(task.result(), self._session.saying):
+            self._ignore_held(round(self._input.end_ms), "")  # the reply's own voice, before the canceller has it
+            return
+        hold.sounds_short = not_a_turn(task.result(), 0)
+        if not hold.sounds_short:
+            self._release_hold()  # "No, I meant…": a turn as soon as its words say so
+
+    def _held_language(self) -> str | None:
+        """The language held speech is read in: a short sound heard alone is often taken for another language ("네"
+        read as Hebrew), so the one the user has been speaking."""
+        return self._options.language or self._session.prompts.user_language(None)
 
     def _release_hold(self) -> None:
         self._hold = None
@@ -260,11 +293,7 @@ class Listener:
         self._listen_ahead.cancel()  # the pause's transcript has every word; the LLM will be wanted for them
         start = self._speech_start_ms if self._speech_start_ms is not None else self._input.start_ms
         audio = self._input.peek(start, min(round(now_ms), round(pause) + STT_TAIL_MS))
-        language = self._options.language
-        if self._hold is not None and language is None:
-            # A short sound heard alone is often taken for another language ("네" read as Hebrew): held speech is
-            # read in the language the user has been speaking.
-            language = self._session.prompts.user_language(None)
+        language = self._held_language() if self._hold is not None else self._options.language
         task = asyncio.ensure_future(stt.transcribe(audio, language=language))
         speculation = _Speculation(round(pause), audio, task)
         task.add_done_callback(lambda _: self._on_pause_transcript(speculation))
@@ -285,7 +314,7 @@ class Listener:
         transcript = task.result()
         text = transcript.text.strip()
         if self._hold is not None:
-            if not_a_turn(text, self._hold.speech_ms(speculation.pause_ms)):
+            if not_a_turn(text, self._hold.speech_ms(speculation.pause_ms)) or echoes(text, self._session.saying):
                 self._ignore_held(speculation.pause_ms, text)
                 return
             self._release_hold()

@@ -181,6 +181,11 @@ class Session:
             self.output.clear()
 
     @property
+    def saying(self) -> str:
+        """The text of the reply being spoken (its echo may come back through a client's microphone)."""
+        return self.current.text if self.current is not None and self.speaking else ""
+
+    @property
     def speaking(self) -> bool:
         """Whether a reply is under way or its audio is still playing (a client plays what was sent ahead)."""
         return self.reply_active or self.output.is_playing()

@@ -16,6 +16,7 @@ headphones, where there is none to find.
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
 import numpy as np
@@ -24,6 +25,8 @@ from omni.audio.echo_canceller import EchoCanceller
 from omni.audio.echo_presence import EchoPresence
 from omni.clock import Clock
 from omni.types import AudioChunk, Samples
+
+log = logging.getLogger(__name__)
 
 
 class PlayedAudio(Protocol):
@@ -55,7 +58,10 @@ class InputEcho:
                 return chunk  # nothing played yet (or a rate without 10 ms frames): nothing to cancel
             canceller = self._canceller = EchoCanceller(chunk.sample_rate)
             presence = self._presence = EchoPresence(chunk.sample_rate)
+        was_heard = presence.present
         presence.add(reference, chunk.samples)
+        if presence.present and not was_heard:
+            log.info("the microphone hears the speaker: its echo is cancelled from now on")
         canceller.far(reference)
         cancelled = canceller.near(chunk.samples)  # run all along, so that it has converged when the echo is heard
         return AudioChunk(cancelled, chunk.sample_rate) if presence.present else chunk

@@ -258,7 +258,7 @@ class Listener:
         """Held speech was a backchannel or no words: no turn, and the reply goes on."""
         assert self._hold is not None
         hold, self._hold = self._hold, None
-        self._speculation = None  # its transcript is spent; no reply starts from it
+        self._drop_speculation()  # no reply starts from its words
         self._endpointer.reset()
         self._speech_start_ms = None
         self._emit(SpeechIgnored(at=self._clock.now(), audio_start_ms=hold.audio_start_ms, audio_end_ms=pause_ms,

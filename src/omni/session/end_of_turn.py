@@ -6,8 +6,8 @@ what was said so far (it does so anyway, to start the reply early), and this mod
 
 - the LLM's probability that the user's message ends there: the probability of the token its chat template puts
   after a user message (:meth:`omni.backends.base.LLM.end_of_turn`), the method of LiveKit's turn detector without
-  a model of its own. On the embedded model it is 0.9-0.99 after finished questions and requests, 0.26-0.41 after
-  a list or a phone number read out in full, and below 0.001 after "Please book me a table at" or "내일 아침에";
+  a model of its own. On the embedded model it is 0.9-0.99 after finished questions and requests, 0.14-0.46
+  after a list or a phone number read out, and below 0.001 after "Please book me a table at" or "내일 아침에";
 - cheap rules on the words: a trailing conjunction, article, filler or preposition ("and", "the", "um", "at"), a
   Korean connective or particle ("그리고", "아침에"), a trailing comma or ellipsis. Whisper writes "..." where
   speech trails off, and the LLM reads "Please book me a table at..." as finished (0.80): the rules catch it.
@@ -15,10 +15,10 @@ what was said so far (it does so anyway, to start the reply early), and this mod
 The sound can only hold a turn back (:func:`verdict`'s ``finished``, :mod:`omni.audio.prosody`): words that look
 finished ("Please book me a table." is how whisper writes "Please book me a table at" cut short) but end without the
 fall of a finished statement are taken as unsure. Measured on TTS voices where the words leave the decision open,
-the prosodic score tells a finished statement from a cut one with an AUC of 0.90; taking a low score as unsure
-halved the cut sentences answered at the shortest wait (35% → 22%, held-out) and made 2 of 160 finished ones wait
-400 ms longer. It is not used to shorten a wait (a person may end a phrase mid-sentence with the fall of an end),
-nor on questions, which rise.
+the prosodic score tells a finished statement from a cut one with an AUC of 0.90; taking a low score as unsure cut
+the share of cut sentences answered at the shortest wait from 35% to 22% (held-out) and made 2 of 160 finished ones
+wait 400 ms longer. It is not used to shorten a wait (a person may end a phrase mid-sentence with the fall of an
+end), nor on questions, which rise.
 
 The verdict picks the silence that ends the turn from the eagerness's :class:`Waits`: short when the words are
 finished, long when they are not. ``semantic_vad`` in the Realtime API is this; ``server_vad`` keeps its fixed

@@ -222,7 +222,7 @@ class Listener:
     def _watch_held(self, hold: Hold, now_ms: float) -> None:
         """Held speech going on: a turn once it is too long for a backchannel; its first words are read meanwhile."""
         if hold.long_enough(now_ms):
-            self._release_hold()
+            self._release_hold(f"speech for {now_ms - hold.detected_ms:.0f} ms")
             return
         stt = self._backends.stt
         if stt is None or not hold.due_for_peek(now_ms):
@@ -238,19 +238,22 @@ class Listener:
     def _on_first_words(self, hold: Hold, task: asyncio.Task[str]) -> None:
         if hold is not self._hold or task.cancelled() or task.exception() is not None:
             return
-        if echoes(task.result(), self._session.saying):
+        words = task.result()
+        if echoes(words, self._session.saying):
+            log.info("held speech is the reply's own voice: %r", words)
             self._ignore_held(round(self._input.end_ms), "")  # the reply's own voice, before the canceller has it
             return
-        hold.sounds_short = not_a_turn(task.result(), 0)
+        hold.sounds_short = not_a_turn(words, 0)
         if not hold.sounds_short:
-            self._release_hold()  # "No, I meant…": a turn as soon as its words say so
+            self._release_hold(f"its first words {words!r}")  # "No, I meant…": a turn as soon as its words say so
 
     def _held_language(self) -> str | None:
         """The language held speech is read in: a short sound heard alone is often taken for another language ("네"
         read as Hebrew), so the one the user has been speaking."""
         return self._options.language or self._session.prompts.user_language(None)
 
-    def _release_hold(self) -> None:
+    def _release_hold(self, why: str) -> None:
+        log.info("held speech is a turn: %s", why)
         self._hold = None
         self._announce_speech()
 
@@ -258,6 +261,7 @@ class Listener:
         """Held speech was a backchannel or no words: no turn, and the reply goes on."""
         assert self._hold is not None
         hold, self._hold = self._hold, None
+        log.info("held speech is no turn: %r", text)
         self._drop_speculation()  # no reply starts from its words
         self._endpointer.reset()
         self._speech_start_ms = None
@@ -266,7 +270,7 @@ class Listener:
 
     def _on_speech_end(self, audio_end_ms: int) -> None:
         if self._hold is not None:
-            self._release_hold()  # its words were not read in time: a turn, as under server_vad
+            self._release_hold("its words were not read in time")  # a turn, as under server_vad
         self._emit(SpeechStopped(at=self._clock.now(), audio_end_ms=audio_end_ms))
         start = self._speech_start_ms if self._speech_start_ms is not None else self._input.start_ms
         self._speech_start_ms = None
@@ -309,7 +313,8 @@ class Listener:
             return
         if task.exception() is not None:
             if self._hold is not None:
-                self._release_hold()  # the words cannot be read: the user may stop the reply, as under server_vad
+                # The words cannot be read: the user may stop the reply, as under server_vad.
+                self._release_hold("its words could not be read")
             return
         transcript = task.result()
         text = transcript.text.strip()
@@ -317,7 +322,7 @@ class Listener:
             if not_a_turn(text, self._hold.speech_ms(speculation.pause_ms)) or echoes(text, self._session.saying):
                 self._ignore_held(speculation.pause_ms, text)
                 return
-            self._release_hold()
+            self._release_hold(f"its words {text!r}")
         if self._options.turn.eagerness is None:
             self._start_early_reply(speculation, transcript)
         else:

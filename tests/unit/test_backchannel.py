@@ -49,6 +49,7 @@ def test_the_replys_own_words_heard_back_are_its_echo() -> None:
     saying = "Once upon a time, a brave little dog named Max lived by the sea."
     assert echoes("a brave little dog named", saying)
     assert echoes("Once upon a time.", saying)
+    assert echoes("on at time.", saying)  # whisper's reading of the echo of "Once upon a time"
     assert not echoes("Wait, stop please.", saying)
     assert not echoes("No, I meant the other dog.", saying)  # a word or two of it, not its words
     assert not echoes("dog", saying)  # one word tells nothing

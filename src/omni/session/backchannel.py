@@ -15,6 +15,7 @@ stopped playing, so ``speech_started`` waits for that decision: a real interrupt
 from __future__ import annotations
 
 import asyncio
+import difflib
 import re
 from dataclasses import dataclass, field
 
@@ -76,18 +77,23 @@ def not_a_turn(text: str, speech_ms: float) -> bool:
 
 
 ECHO_SHARE = 0.6
-"""Held words of which at least this share are words the reply is saying are its echo."""
+"""Held words of which at least this share (of their letters, in runs of :data:`ECHO_RUN` or more that the reply's
+text has in the same order) are the reply's are its echo."""
+ECHO_RUN = 3
 
 
 def echoes(heard: str, saying: str) -> bool:
     """Whether the words ``heard`` are the reply's own (``saying``: its text so far) coming back through the
     microphone: a backstop for the moments before the echo canceller has found the echo (``omni.audio.
-    echo_presence``), when the VAD hears the reply as speech and whisper writes down its words."""
-    heard_words = [w for w in _WORD.findall(heard.lower()) if w]
-    said = set(_WORD.findall(saying.lower()))
-    if len(heard_words) < 2 or not said:
+    echo_presence``), when the VAD hears the reply as speech and whisper writes down its words. Compared letter by
+    letter, since whisper mishears the echo ("Once upon a time" came back as "on at time.")."""
+    letters = "".join(_WORD.findall(heard.lower()))
+    said = "".join(_WORD.findall(saying.lower()))
+    if len(_WORD.findall(heard)) < 2 or not said:
         return False
-    return sum(w in said for w in heard_words) >= ECHO_SHARE * len(heard_words)
+    blocks = difflib.SequenceMatcher(None, letters, said, autojunk=False).get_matching_blocks()
+    shared = sum(block.size for block in blocks if block.size >= ECHO_RUN)
+    return shared >= ECHO_SHARE * len(letters)
 
 
 def _repeats_a_word(word: str) -> bool:

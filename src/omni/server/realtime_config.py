@@ -69,7 +69,7 @@ class TurnDetection:
 
     def turn_options(self, base: TurnOptions) -> TurnOptions:
         if self.type == "semantic_vad":
-            return replace(base, eagerness=self.eagerness, silence_duration_ms=WAITS[self.eagerness].unknown)
+            return replace(base, eagerness=self.eagerness)
         return replace(base, eagerness=None, threshold=self.threshold, prefix_padding_ms=self.prefix_padding_ms,
                        silence_duration_ms=self.silence_duration_ms)
 

@@ -7,7 +7,6 @@ from typing import Any
 from omni.backends.base import GenerationOptions
 from omni.backends.registry import create
 from omni.config import Settings
-from omni.session.end_of_turn import WAITS
 from omni.session.interpreter import Interpreter
 from omni.session.session import Backends, SessionOptions
 from omni.session.tools import ToolBox
@@ -24,7 +23,7 @@ def session_options(settings: Settings, **overrides: Any) -> SessionOptions:
         turn=TurnOptions(
             threshold=vad.threshold,
             prefix_padding_ms=vad.prefix_padding_ms,
-            silence_duration_ms=WAITS[session.eagerness].unknown if semantic else vad.silence_duration_ms,
+            silence_duration_ms=vad.silence_duration_ms,
             min_speech_ms=vad.min_speech_ms,
             eagerness=session.eagerness if semantic else None,
         ),

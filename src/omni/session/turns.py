@@ -4,12 +4,14 @@ A pure state machine on audio time (milliseconds from the start of the input str
 virtual time, real time, or a file processed faster than real time. The fields are the Realtime API's ``server_vad``:
 ``threshold``, ``prefix_padding_ms``, ``silence_duration_ms``; ``min_speech_ms`` keeps clicks from starting a turn.
 A prediction made during a pause (:mod:`omni.session.end_of_turn`) may set that pause's own silence wait
-(:meth:`Endpointer.set_wait`); the next pause starts again from ``silence_duration_ms``.
+(:meth:`Endpointer.set_wait`); the next pause starts again from :attr:`TurnOptions.pause_wait_ms`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from omni.session.end_of_turn import WAITS
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,12 @@ class TurnOptions:
     prosody: bool = True
     """With ``eagerness``: a finished-looking statement whose voice does not end like one waits longer
     (:mod:`omni.audio.prosody`)."""
+
+    @property
+    def pause_wait_ms(self) -> int:
+        """The silence that ends a turn at a pause no prediction has judged: ``silence_duration_ms`` under
+        ``server_vad``, the eagerness's wait before a verdict under Omni's turn-taking."""
+        return self.silence_duration_ms if self.eagerness is None else WAITS[self.eagerness].unknown
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,7 @@ class Endpointer:
             return None
         if self._silence_start_ms is None:
             self._silence_start_ms = frame_start_ms
-        wait = opts.silence_duration_ms if self._wait_ms is None else self._wait_ms
+        wait = opts.pause_wait_ms if self._wait_ms is None else self._wait_ms
         if frame_end_ms - self._silence_start_ms >= wait:
             end = self._silence_start_ms
             self.reset()

@@ -19,6 +19,8 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
+from omni.session.end_of_turn import asks
+
 TURN_MS = 700
 """Speech this long from its detection is a turn, unless a look at its first words (:data:`PEEK_MS`) found them
 short of one: longer than most acknowledgements, shorter than a request."""
@@ -44,6 +46,8 @@ _KOREAN = frozenset({
     "우와", "그래", "그래요", "그렇구나", "그렇군요", "그렇죠", "그치", "맞아", "맞아요", "진짜", "정말",
     "대박", "헐", "좋아", "좋아요", "알겠어", "알겠어요", "알았어", "오케이"})
 _WORDS = _ENGLISH | _KOREAN
+_REPEATED = _WORDS | {"m", "h"}
+"""What an acknowledgement said over is made of ("mmmm", "응응응")."""
 _STOPPING = frozenset({
     "wait", "stop", "no", "nope", "hold", "hang", "pause", "sorry", "excuse", "hey", "what", "actually", "but",
     "again", "repeat", "louder", "slower", "quiet", "enough", "shut", "cancel", "omni",
@@ -54,10 +58,13 @@ _PHRASES = frozenset({"i see", "got it", "uh huh", "mm hm", "mm hmm", "that's ri
 _WORD = re.compile(r"[\w'-]+")
 
 
+def _words(text: str) -> list[str]:
+    return [word for word in (w.strip("-'") for w in _WORD.findall(text.lower())) if word]
+
+
 def is_backchannel(text: str) -> bool:
     """Whether the words ``text`` are only an acknowledgement (an empty transcript is not: nothing was said)."""
-    words = [w.strip("-'") for w in _WORD.findall(text.lower())]
-    joined = " ".join(w for w in words if w)
+    joined = " ".join(_words(text))
     for phrase in _PHRASES:  # "oh, I see": a phrase counts as one word of it
         joined = re.sub(rf"\b{re.escape(phrase)}\b", "ok", joined)
     words = joined.split()
@@ -67,12 +74,10 @@ def is_backchannel(text: str) -> bool:
 def not_a_turn(text: str, speech_ms: float) -> bool:
     """Whether held speech of ``speech_ms`` whose words were read as ``text`` lets the reply go on: no words, a
     backchannel, or a short sound of a word or two that neither stops the reply nor asks anything."""
-    words = [w.strip("-'") for w in _WORD.findall(text.lower())]
-    words = [w for w in words if w]
+    words = _words(text)
     if not words or is_backchannel(text):
         return True
-    asked = text.rstrip().endswith(("?", "？"))
-    return (speech_ms <= SHORT_MS and len(words) <= SHORT_WORDS and not asked
+    return (speech_ms <= SHORT_MS and len(words) <= SHORT_WORDS and not asks(text)
             and not any(w in _STOPPING for w in words))
 
 
@@ -87,10 +92,11 @@ def echoes(heard: str, saying: str) -> bool:
     microphone: a backstop for the moments before the echo canceller has found the echo (``omni.audio.
     echo_presence``), when the VAD hears the reply as speech and whisper writes down its words. Compared letter by
     letter, since whisper mishears the echo ("Once upon a time" came back as "on at time.")."""
-    letters = "".join(_WORD.findall(heard.lower()))
-    said = "".join(_WORD.findall(saying.lower()))
-    if len(_WORD.findall(heard)) < 2 or not said:
+    heard_words = _words(heard)
+    said = "".join(_words(saying))
+    if len(heard_words) < 2 or not said:
         return False
+    letters = "".join(heard_words)
     blocks = difflib.SequenceMatcher(None, letters, said, autojunk=False).get_matching_blocks()
     shared = sum(block.size for block in blocks if block.size >= ECHO_RUN)
     return shared >= ECHO_SHARE * len(letters)
@@ -100,7 +106,7 @@ def _repeats_a_word(word: str) -> bool:
     """"mmmm", "yeah-yeah", "응응응": one acknowledgement said over."""
     for size in range(1, len(word) // 2 + 1):
         unit = word[:size]
-        if len(word) % size == 0 and unit * (len(word) // size) == word and unit in _WORDS | {"m", "h"}:
+        if len(word) % size == 0 and unit * (len(word) // size) == word and unit in _REPEATED:
             return True
     return False
 

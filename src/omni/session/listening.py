@@ -241,7 +241,7 @@ class Listener:
         words = task.result()
         if echoes(words, self._session.saying):
             log.info("held speech is the reply's own voice: %r", words)
-            self._ignore_held(round(self._input.end_ms), "")  # the reply's own voice, before the canceller has it
+            self._ignore_held(self._input.end_ms, "")  # the reply's own voice, before the canceller has it
             return
         hold.sounds_short = not_a_turn(words, 0)
         if not hold.sounds_short:

@@ -108,6 +108,7 @@ class LlamaLLM(LLM):
         self._grammars: dict[str, Any] = {}
         self._decider: SideContext | None = None
         self._end_token: int | None = None
+        self._marks: dict[str, int] | None = None
 
     def _decision_context(self) -> SideContext:
         """A second context for the call decision, created at its first use: it keeps the decision prompt's prefix
@@ -239,7 +240,9 @@ class LlamaLLM(LLM):
             return None
         prefix = self.next_turn_prefix(messages, tools)
         end, marks = self._message_end_token(), self._closing_marks()
-        read: list[NDArray[np.single]] = []
+        read: list[NDArray[np.single]] = []  # what the logits processor saw (llama.cpp may call it more than once)
+        after: list[NDArray[np.single]] = []  # the next token's probabilities after each decode
+        added: list[str] = []  # the closing mark the second decode added
 
         def keep(_: Any, scores: NDArray[np.single]) -> NDArray[np.single]:
             shifted = np.exp(scores - scores.max())
@@ -251,29 +254,30 @@ class LlamaLLM(LLM):
 
             for prompt in (prefix + words, None):
                 if prompt is None:  # the words with the likeliest closing mark, when they have none
-                    if words[-1] in CLOSING_MARKS or not read:
+                    if words[-1] in CLOSING_MARKS or not after or not marks:
                         return
-                    mark = max(marks, key=lambda m: read[0][marks[m]])
-                    if read[0][marks[mark]] < MIN_MARK_PROBABILITY:
+                    mark = max(marks, key=lambda m: after[0][marks[m]])
+                    if after[0][marks[mark]] < MIN_MARK_PROBABILITY:
                         return
+                    added.append(mark)
                     prompt = prefix + words + mark
                 CORES.wait_for_turn(stop)
                 if stop.is_set():
                     return
                 self._llama.create_completion(prompt, max_tokens=1, temperature=0.0,
                                               logits_processor=LogitsProcessorList([keep]))
+                after.append(read[-1])
                 yield None
 
         decoding = iterate_in_thread(decode, self.thread)
         async with self._lock.hold(), closing(decoding) as done:
             async for _ in done:
                 pass
-        if not read:
+        if not after:
             return None
-        probability = float(read[0][end])
-        if len(read) > 1:
-            mark = max(marks, key=lambda m: read[0][marks[m]])
-            probability += float(read[0][marks[mark]] * read[1][end])
+        probability = float(after[0][end])
+        if added:
+            probability += float(after[0][marks[added[0]]] * after[1][end])
         return min(1.0, probability)
 
     def _message_end_token(self) -> int:
@@ -286,12 +290,13 @@ class LlamaLLM(LLM):
 
     def _closing_marks(self) -> dict[str, int]:
         """The closing marks that are one token each in this model's vocabulary, by token."""
-        marks = {}
-        for mark in CLOSING_MARKS:
-            tokens = self._llama.tokenize(mark.encode("utf-8"), add_bos=False, special=False)
-            if len(tokens) == 1:
-                marks[mark] = tokens[0]
-        return marks
+        if self._marks is None:
+            self._marks = {}
+            for mark in CLOSING_MARKS:
+                tokens = self._llama.tokenize(mark.encode("utf-8"), add_bos=False, special=False)
+                if len(tokens) == 1:
+                    self._marks[mark] = tokens[0]
+        return self._marks
 
     def next_turn_prefix(self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = ()) -> str:
         """The prompt text of ``messages`` followed by a user message, up to where that message's words begin."""

@@ -13,8 +13,6 @@ synthesiser's own pulse), so it matters.
 
 from __future__ import annotations
 
-from collections import deque
-
 import numpy as np
 
 from omni.types import Samples
@@ -45,16 +43,16 @@ class EchoPresence:
         self._window = round(WINDOW_SECONDS * sample_rate)
         self._lags = round(MAX_DELAY_SECONDS * sample_rate)
         self._step = round(STEP_SECONDS * sample_rate)
-        self._reference: deque[float] = deque(maxlen=self._window + self._lags)
-        self._mic: deque[float] = deque(maxlen=self._window)
+        self._reference = np.zeros(0, dtype=np.float32)  # the last window + lags of it
+        self._mic = np.zeros(0, dtype=np.float32)  # the last window of it
         self._since = 0
         self._delays: list[int] = []
 
     def add(self, reference: Samples, mic: Samples) -> None:
         if self.present:
             return
-        self._reference.extend(reference.tolist())
-        self._mic.extend(mic.tolist())
+        self._reference = _last(self._reference, reference, self._window + self._lags)
+        self._mic = _last(self._mic, mic, self._window)
         self._since += len(mic)
         if self._since < self._step or len(self._mic) < self._window:
             return
@@ -71,8 +69,7 @@ class EchoPresence:
 
     def _echo_delay(self) -> int | None:
         """The delay (samples) at which the microphone window echoes the reference, or None."""
-        reference = np.fromiter(self._reference, dtype=np.float32)
-        mic = np.fromiter(self._mic, dtype=np.float32)
+        reference, mic = self._reference, self._mic
         if min(_rms(reference), _rms(mic)) < MIN_RMS:
             return None
         size = 1 << int(np.ceil(np.log2(len(reference) + len(mic))))
@@ -89,6 +86,11 @@ class EchoPresence:
         if shifts[best] / rms < PEAK_RATIO:
             return None
         return lead - best
+
+
+def _last(kept: Samples, new: Samples, size: int) -> Samples:
+    """The last ``size`` samples of ``kept`` followed by ``new``."""
+    return np.concatenate([kept, np.asarray(new, dtype=np.float32)])[-size:]
 
 
 def _rms(samples: Samples) -> float:

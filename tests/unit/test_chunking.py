@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from omni.text.chunking import SpeakableChunker, clean_for_speech, sentences, voiced
 
 
-def chunks_of(deltas: Iterable[str], *, first_phrase: bool = True) -> list[str]:
-    chunker = SpeakableChunker(first_phrase=first_phrase)
+def chunks_of(deltas: Iterable[str], *, first_phrase: bool = True, korean_phrase: bool = False) -> list[str]:
+    chunker = SpeakableChunker(first_phrase=first_phrase, korean_phrase=korean_phrase)
     out: list[str] = []
     for delta in deltas:
         out += chunker.push(delta)
@@ -168,10 +168,33 @@ def test_a_phrase_cut_needs_four_words_a_complete_next_word_and_no_dangling_word
     assert chunks_of(["I would like to go to the park with you."]) == ["I would like to go to the park", "with you."]
 
 
-def test_only_the_first_chunk_is_cut_at_a_phrase_and_never_in_other_languages() -> None:
+def test_only_the_first_chunk_is_cut_at_a_phrase_and_only_when_asked() -> None:
     assert chunks_of(["Sure! I can help you with that for sure."]) == ["Sure!", "I can help you with that for sure."]
     assert chunks_of(["The capital of France is Paris."], first_phrase=False) == ["The capital of France is Paris."]
-    assert chunks_of(["프랑스의 수도는 파리이고 인구는 많습니다."]) == ["프랑스의 수도는 파리이고 인구는 많습니다."]
+    assert chunks_of(["프랑스의 수도는 파리이고 인구는 많습니다."]) == ["프랑스의 수도는 파리이고 인구는 많습니다."], (
+        "a Korean phrase cut costs the Kokoro voice's clarity: off by default")
+    assert chunks_of(["La capital de Francia es París y es bonita."]) == ["La capital de Francia es París y es bonita."]
+
+
+def test_a_korean_first_chunk_may_end_after_a_topic_or_adverbial_particle() -> None:
+    assert chunks_of(["프랑스의 수도는 파리이고 인구는 많습니다."], korean_phrase=True) == [
+        "프랑스의 수도는", "파리이고 인구는 많습니다."]
+    assert chunks_of(list("고양이는 하루에 약 12 시간 자요. 많이 자죠."), korean_phrase=True) == [
+        "고양이는 하루에", "약 12 시간 자요.", "많이 자죠."]
+    assert chunks_of(["저는 서울에서 태어났어요."], korean_phrase=True) == ["저는 서울에서", "태어났어요."]
+
+
+def test_a_korean_phrase_needs_two_words_five_syllables_and_the_next_word_begun() -> None:
+    chunker = SpeakableChunker(korean_phrase=True)
+    assert chunker.push("고양이는 하루에") == [], "에 may still be the start of 에서"
+    assert chunker.push(" ") == []
+    assert chunker.push("약") == ["고양이는 하루에"]
+    assert chunks_of(["일주일은 칠 일이에요."], korean_phrase=True) == ["일주일은 칠 일이에요."], "one word before the particle"
+    assert chunks_of(["나는 밥을 먹어요."], korean_phrase=True) == ["나는 밥을 먹어요."], "too short"
+    assert chunks_of(["한국에서 제일 높은 산은 한라산이에요."], korean_phrase=True) == ["한국에서 제일 높은 산은", "한라산이에요."], (
+        "높은 binds to 산: no cut after it")
+    assert chunks_of(["제가 좋아하는 음식은 김치예요."], korean_phrase=True) == ["제가 좋아하는 음식은", "김치예요."]
+    assert chunks_of(["네, 알겠습니다. 서울은 지금 맑아요."], korean_phrase=True) == ["네, 알겠습니다.", "서울은 지금 맑아요."]
 
 
 def test_a_chunk_cut_inside_a_sentence_is_voiced_as_an_unfinished_phrase() -> None:

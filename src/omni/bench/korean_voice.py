@@ -32,6 +32,7 @@ import numpy as np
 from omni.audio.resample import resample
 from omni.backends.kokoro_tts import DEFAULT_STYLE, KOREAN_SPEED, LONGEST_PAUSE, PAUSES, KokoroTTS, clauses
 from omni.text import korean_ipa
+from omni.text.chunking import SpeakableChunker, voiced
 from omni.text.korean_ipa import KokoroMapping, with_mapping
 from omni.text.korean_normalize import normalize_korean
 from omni.text.wer import edit_distance
@@ -114,7 +115,8 @@ class Variant:
     speed: float = KOREAN_SPEED
     split: str = "clauses"
     """``clauses`` (what the backend does: after commas and sentence ends), ``sentence`` (the sentence in one run),
-    or ``connectives`` (clauses, and long ones also after a connective verb ending)."""
+    ``connectives`` (clauses, and long ones also after a connective verb ending), or ``first_phrase`` (the reply's
+    first chunk cut at a phrase as the reply's chunker cuts it, said as unfinished, then the rest by clauses)."""
     style_row: str = "clause"
     """Which row of the style table: ``clause`` (the phoneme count of what is voiced, as Kokoro was trained),
     ``sentence`` (of the whole sentence), or a fixed number."""
@@ -187,12 +189,23 @@ ROUNDS = {"round1": ROUND_ONE, "round2": ROUND_TWO, "round3": ROUND_THREE}
 ESPEAK = "espeak-ng"
 
 
+def pieces_of(text: str, split: str) -> list[str]:
+    """What is voiced in one run each, by the variant's ``split``."""
+    if split == "sentence":
+        return [text]
+    if split == "first_phrase":
+        chunker = SpeakableChunker(korean_phrase=True)
+        chunks = [*chunker.push(text), *chunker.flush()]
+        return [voiced(chunks[0]), *(piece for chunk in chunks[1:] for piece in clauses(chunk))] if chunks else []
+    return clauses(text, connectives=split == "connectives")
+
+
 def kokoro_speaker(tts: KokoroTTS, variant: Variant) -> Speak:
     """The backend's way of voicing (clause by clause, its pauses between them) with the variant's changes."""
     def speak(text: str) -> tuple[Samples, int, float]:
         start = time.perf_counter()
         text = normalize_korean(text)
-        pieces = [text] if variant.split == "sentence" else clauses(text, connectives=variant.split == "connectives")
+        pieces = pieces_of(text, variant.split)
         sentence_tokens = len(tts.tokens(korean_ipa.phonemize(text, variant.mapping)))
         row = {"clause": None, "sentence": sentence_tokens}.get(variant.style_row)
         if variant.style_row not in ("clause", "sentence"):

@@ -207,12 +207,10 @@ class RealtimeTurns:
                                   api_key=key, max_retries=0)
 
     def session_update(self) -> str:
-        vad = self.settings.vad
-        detection = {"type": "server_vad", "threshold": vad.threshold, "prefix_padding_ms": vad.prefix_padding_ms,
-                     "silence_duration_ms": vad.silence_duration_ms}
+        """The instructions; the turn detection stays the server's own, which it took from the same settings as the
+        in-process engine (``session.turn_detection``, ``semantic_vad`` unless changed)."""
         return json.dumps({"type": "session.update", "session": {
-            "type": "realtime", "instructions": self.settings.session.instructions,
-            "audio": {"input": {"turn_detection": detection}}}})
+            "type": "realtime", "instructions": self.settings.session.instructions}})
 
     async def prime(self) -> None:
         """The server's LLM as the in-process pipelines have theirs before a turn (see the module's notes)."""

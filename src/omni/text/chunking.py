@@ -2,7 +2,9 @@
 
 The first chunk may end at a clause (a comma after a few words) or, in English, at a phrase boundary ("The capital
 of France" · "is Paris.") to get audio out early; later chunks end at sentence boundaries so the voice keeps a natural
-rhythm. Decimal points, common abbreviations and list numbers do not end a sentence. Markdown that a voice should not
+rhythm. A Korean phrase cut (after a topic or adverbial particle: "고양이는 하루에" · "열두 시간 자요.") brings the
+Kokoro voice's first audio forward but makes it harder to understand, so it is off unless asked for
+(``korean_phrase``; docs/languages.md measures it). Decimal points, common abbreviations and list numbers do not end a sentence. Markdown that a voice should not
 read aloud is removed.
 
 A chunk cut inside a sentence is spoken with a comma after it (:func:`voiced`): a voice reads text without final
@@ -37,6 +39,13 @@ _NEEDS_NEXT = frozenset({
     "that", "these", "those", "some", "any", "it", "i", "you", "we", "they", "he", "she", "there", "what", "which",
     "who", "how", "when", "where", "if", "than", "because",
 })
+_KOREAN_PHRASE_ENDS = ("은", "는", "에", "에서", "에게", "한테", "까지", "부터", "으로는", "로는")
+"""Korean particles that close a phrase: the topic (수도는, 산은) and where, when or to whom (하루에, 서울에서)."""
+_KOREAN_MODIFIERS = ("하는", "되는", "있는", "없는", "않는", "좋은", "높은", "많은", "작은", "같은", "넓은", "깊은",
+                     "짧은", "낮은", "적은", "밝은", "맑은", "괜찮은", "싶은")
+"""Verb and adjective forms ending like a topic particle that bind to the noun after them (높은 | 산): no cut."""
+KOREAN_PHRASE_MIN_SYLLABLES = 5
+"""A Korean first phrase has at least this many syllables: shorter ones sound clipped, and save little."""
 _FINAL_PUNCTUATION = re.compile(r"[.!?…。！？,;:，、\"'”’)\]」』]$")
 _MARKDOWN = re.compile(r"(\*\*|__|`+|^#+\s*|^\s*[-*•]\s+)", re.MULTILINE)
 
@@ -53,6 +62,8 @@ class SpeakableChunker:
     first_clause_min_words: int = 4
     first_phrase: bool = True
     """The first chunk may end at an English phrase boundary after ``first_clause_min_words`` words."""
+    korean_phrase: bool = False
+    """The first chunk may end at a Korean phrase boundary too (measured and not taken: see the module's notes)."""
     min_chars: int = 2
     _buffer: str = ""
     _emitted: int = 0
@@ -110,6 +121,9 @@ class SpeakableChunker:
         not " is" + "land"), while waiting for the next token to be sure would delay the first words by one token.
         """
         words = list(_WORD.finditer(self._buffer))
+        korean = _korean_phrase_end(words) if self.korean_phrase else None
+        if korean is not None:
+            return korean
         for index in range(self.first_clause_min_words, len(words)):
             word = words[index]
             before = words[index - 1].group()
@@ -124,6 +138,24 @@ class SpeakableChunker:
                 return match.end()
         return None
 
+
+def _korean_phrase_end(words: list[re.Match[str]]) -> int | None:
+    """Where a Korean first phrase ends: after a word of two or more before it that ends in a phrase-closing particle,
+    once the next word has begun (so the particle is the word's end, not 에 of 에서)."""
+    syllables = 0
+    for index, match in enumerate(words[:-1]):
+        word = match.group()
+        if not all(_is_hangul(ch) for ch in word):
+            return None  # punctuation or another script: the clause and sentence rules decide
+        syllables += len(word)
+        if (index >= 1 and syllables >= KOREAN_PHRASE_MIN_SYLLABLES and word.endswith(_KOREAN_PHRASE_ENDS)
+                and not word.endswith(_KOREAN_MODIFIERS)):
+            return match.end()
+    return None
+
+
+def _is_hangul(ch: str) -> bool:
+    return "\uac00" <= ch <= "\ud7a3"
 
 
 def sentences(text: str) -> list[str]:

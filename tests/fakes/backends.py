@@ -26,12 +26,14 @@ from omni.vision.facts import measure
 from omni.vision.scene import Box, Scene, TextLine
 
 SPEECH_LEVEL = 0.3
-"""Amplitude of the synthetic "speech" tone the fake VAD hears as speech."""
+"""Peak level of the synthetic "speech" the fake VAD hears as speech."""
 
 
 def speech(seconds: float, rate: int = 16000) -> AudioChunk:
-    t = np.arange(round(seconds * rate)) / rate
-    return AudioChunk((SPEECH_LEVEL * np.sin(2 * np.pi * 220 * t)).astype(np.float32), rate)
+    """Noise at the energy of a tone of :data:`SPEECH_LEVEL`: like a voice, and unlike a tone, it does not correlate
+    with the fake voice's output, so the session's echo detector finds no echo in it."""
+    noise = np.random.default_rng(round(seconds * 1000)).standard_normal(round(seconds * rate))
+    return AudioChunk((SPEECH_LEVEL / np.sqrt(2) * noise).clip(-1, 1).astype(np.float32), rate)
 
 
 def silence(seconds: float, rate: int = 16000) -> AudioChunk:

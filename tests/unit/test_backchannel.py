@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from omni.session.backchannel import TURN_MS, Hold, echoes, is_backchannel, not_a_turn
+from omni.session.backchannel import ECHO_HOLD_MS, MAX_HOLD_MS, TURN_MS, Hold, echoes, is_backchannel, not_a_turn
 
 
 @pytest.mark.parametrize("text", [
@@ -26,6 +26,14 @@ def test_interruptions_and_silence_are_not(text: str) -> None:
 def test_a_hold_is_a_turn_once_the_speech_has_lasted() -> None:
     hold = Hold(audio_start_ms=700, detected_ms=1064)
     assert not hold.long_enough(1064 + TURN_MS - 1)
+    assert hold.long_enough(1064 + TURN_MS)
+
+
+def test_speech_that_may_be_the_replys_echo_is_held_until_the_echo_is_sure_or_it_lasts() -> None:
+    hold = Hold(audio_start_ms=700, detected_ms=1064, maybe_echo=True)
+    assert not hold.long_enough(1064 + MAX_HOLD_MS)
+    assert hold.long_enough(1064 + ECHO_HOLD_MS)
+    hold.maybe_echo = False  # the microphone no longer seems to hear the speaker
     assert hold.long_enough(1064 + TURN_MS)
 
 

@@ -57,12 +57,15 @@ def test_the_echo_is_found_at_its_delay_and_unrelated_speech_or_noise_is_not(
     for mic, expected in ((echo, True), (over, True), (pad_to(user, len(reply)), False),
                           (noise_floor(reply, 5) * 30, False)):
         presence = EchoPresence(RATE)
-        found_at = None
+        found_at = decided_at = None
         for start in range(0, len(reply) - CHUNK + 1, CHUNK):
             presence.add(reply[start : start + CHUNK], mic[start : start + CHUNK])
+            if not presence.undecided and decided_at is None:
+                decided_at = start / RATE
             if presence.present and found_at is None:
                 found_at = start / RATE
         assert presence.present == expected
+        assert decided_at is not None and decided_at < 1.5, decided_at
         if expected:
             assert found_at is not None and found_at < 2.0, found_at
 

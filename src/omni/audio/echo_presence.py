@@ -28,6 +28,9 @@ BAND_HZ = (200.0, 4000.0)
 synthesiser's artefacts as much as the voice."""
 AGREEING = 3
 DELAY_TOLERANCE_SECONDS = 0.002
+DECIDING_WINDOWS = AGREEING + 1
+"""Windows of playback compared before the echo counts as absent (:attr:`EchoPresence.undecided`): one more than
+finding it takes, about 1.2 s of the first reply."""
 MIN_RMS = 10 ** (-50 / 20)
 """Windows where the reference or the microphone is quieter than this (-50 dBFS) are not compared: nothing played
 to echo, or nothing heard."""
@@ -35,7 +38,7 @@ to echo, or nothing heard."""
 
 class EchoPresence:
     """Fed the reference (what played) and the microphone in step, at one rate; :attr:`present` once the
-    microphone is found to hear the reference."""
+    microphone is found to hear the reference, :attr:`undecided` until enough playback was compared to say."""
 
     def __init__(self, sample_rate: int) -> None:
         self.sample_rate = sample_rate
@@ -47,6 +50,14 @@ class EchoPresence:
         self._mic = np.zeros(0, dtype=np.float32)  # the last window of it
         self._since = 0
         self._delays: list[int] = []
+        self._compared = 0  # windows in which something played
+
+    @property
+    def undecided(self) -> bool:
+        """Whether too little has played yet to say that the microphone does not hear it: speech heard meanwhile
+        may be the reference's echo, which one window cannot tell from other speech (unrelated voices peak up to
+        :data:`PEAK_RATIO` now and then)."""
+        return not self.present and self._compared < DECIDING_WINDOWS
 
     def add(self, reference: Samples, mic: Samples) -> None:
         if self.present:
@@ -70,7 +81,10 @@ class EchoPresence:
     def _echo_delay(self) -> int | None:
         """The delay (samples) at which the microphone window echoes the reference, or None."""
         reference, mic = self._reference, self._mic
-        if min(_rms(reference), _rms(mic)) < MIN_RMS:
+        if _rms(reference) < MIN_RMS:
+            return None
+        self._compared += 1
+        if _rms(mic) < MIN_RMS:
             return None
         size = 1 << int(np.ceil(np.log2(len(reference) + len(mic))))
         cross = np.fft.rfft(reference, size) * np.conj(np.fft.rfft(mic, size))

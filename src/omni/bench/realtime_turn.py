@@ -185,6 +185,10 @@ def server_env(settings: Settings) -> dict[str, str]:
         "OMNI_STT__MODEL": settings.stt.model, "OMNI_STT__LANGUAGE": settings.stt.language,
         "OMNI_TTS__BACKEND": settings.tts.backend, "OMNI_TTS__VOICE": settings.tts.voice,
         "OMNI_SESSION__INSTRUCTIONS": settings.session.instructions, "OMNI_SERVER__HOST": "127.0.0.1",
+        "OMNI_SESSION__TURN_DETECTION": settings.session.turn_detection,
+        "OMNI_SESSION__EAGERNESS": settings.session.eagerness, "OMNI_VAD__THRESHOLD": settings.vad.threshold,
+        "OMNI_VAD__PREFIX_PADDING_MS": settings.vad.prefix_padding_ms,
+        "OMNI_VAD__SILENCE_DURATION_MS": settings.vad.silence_duration_ms,
     }
     return {name: str(value) for name, value in values.items() if value is not None}
 
@@ -207,8 +211,8 @@ class RealtimeTurns:
                                   api_key=key, max_retries=0)
 
     def session_update(self) -> str:
-        """The instructions; the turn detection stays the server's own, which it took from the same settings as the
-        in-process engine (``session.turn_detection``, ``semantic_vad`` unless changed)."""
+        """The instructions; the turn detection stays the server's own, which it took from the benchmark's settings
+        (:func:`server_env`) as the in-process engine does: ``semantic_vad`` unless they say otherwise."""
         return json.dumps({"type": "session.update", "session": {
             "type": "realtime", "instructions": self.settings.session.instructions}})
 

@@ -33,6 +33,10 @@ MAX_HOLD_MS = 1200
 
 MAX_WORDS = 3
 """A backchannel is a few words at most ("oh, I see", "아 그렇구나")."""
+ECHO_HOLD_MS = 2000
+"""Speech held while it is not yet known whether the microphone hears the speaker (the first 1.2 s of playback:
+:mod:`omni.audio.echo_presence`) is held up to this long whatever its words: whisper reads the reply's own voice in
+a room often as other words than the reply's, which would make it a turn."""
 SHORT_MS = 600
 """Speech up to this long, of at most :data:`SHORT_WORDS` words that neither stop nor ask, is no turn."""
 SHORT_WORDS = 2
@@ -125,12 +129,15 @@ class Hold:
     """The transcription of its first :data:`PEEK_MS`."""
     sounds_short: bool = False
     """The first words were no turn (an acknowledgement, or a word that asks nothing)."""
+    maybe_echo: bool = False
+    """Whether the microphone hears the speaker is not known yet: the speech may be the reply's own voice."""
 
     def long_enough(self, now_ms: float) -> bool:
-        """Whether the speech has gone on long enough to be a turn, whatever its words: :data:`TURN_MS`, or
-        :data:`MAX_HOLD_MS` while its first words are being read or were short of a turn."""
+        """Whether the speech has gone on long enough to be a turn, whatever its words: :data:`TURN_MS`,
+        :data:`MAX_HOLD_MS` while its first words are being read or were short of a turn, :data:`ECHO_HOLD_MS`
+        while it may be echo."""
         waiting = self.peek is not None and not self.peek.done()
-        limit = MAX_HOLD_MS if waiting or self.sounds_short else TURN_MS
+        limit = ECHO_HOLD_MS if self.maybe_echo else MAX_HOLD_MS if waiting or self.sounds_short else TURN_MS
         return now_ms - self.detected_ms >= limit
 
     def due_for_peek(self, now_ms: float) -> bool:

@@ -47,6 +47,12 @@ class InputEcho:
         """Whether the microphone has been found to hear the speaker (the echo is being cancelled)."""
         return self._presence is not None and self._presence.present
 
+    @property
+    def undecided(self) -> bool:
+        """Whether a reply has begun to play and too little of it was compared yet to say whether the microphone
+        hears the speaker (about its first 1.2 s)."""
+        return self._presence is not None and self._presence.undecided
+
     def cancel(self, chunk: AudioChunk) -> AudioChunk:
         """``chunk`` without the echo of what was playing while it was captured (whole 10 ms frames: a remainder
         comes out with the next chunk), once an echo has been heard; until then, ``chunk`` as it is."""

@@ -38,7 +38,7 @@ from omni.events import (
     TranscriptionDone,
     TurnPredicted,
 )
-from omni.session.backchannel import Hold, echoes, not_a_turn
+from omni.session.backchannel import ECHO_HOLD_MS, Hold, echoes, not_a_turn
 from omni.session.context import Conversation, Item, new_id
 from omni.session.early_stream import EarlyStream
 from omni.session.end_of_turn import WAITS, asks, verdict, words_verdict
@@ -173,6 +173,10 @@ class Listener:
             if self._echo.heard and not heard and self._hold is not None:
                 # The speech held was most likely the speaker's own voice, heard before the echo was found.
                 self._ignore_held(self._input.end_ms, "")
+            if self._hold is not None:
+                was, self._hold.maybe_echo = self._hold.maybe_echo, self._echo.undecided
+                if was and not self._hold.maybe_echo:
+                    self._reconsider_hold(self._hold)
         frames = self._input.append(chunk)
         vad = self._vad
         if vad is None or self._options.turn_detection == "manual":
@@ -244,8 +248,17 @@ class Listener:
             self._ignore_held(self._input.end_ms, "")  # the reply's own voice, before the canceller has it
             return
         hold.sounds_short = not_a_turn(words, 0)
-        if not hold.sounds_short:
+        if not hold.sounds_short and not hold.maybe_echo:
             self._release_hold(f"its first words {words!r}")  # "No, I meant…": a turn as soon as its words say so
+
+    def _reconsider_hold(self, hold: Hold) -> None:
+        """The microphone was found not to hear the speaker: held speech whose words were read meanwhile is decided
+        by them now."""
+        if hold.peek is not None and hold.peek.done():
+            self._on_first_words(hold, hold.peek)
+        speculation = self._speculation
+        if hold is self._hold and speculation is not None and speculation.transcript.done():
+            self._on_pause_transcript(speculation)
 
     def _held_language(self) -> str | None:
         """The language held speech is read in: a short sound heard alone is often taken for another language ("네"
@@ -321,6 +334,10 @@ class Listener:
         if self._hold is not None:
             if not_a_turn(text, self._hold.speech_ms(speculation.pause_ms)) or echoes(text, self._session.saying):
                 self._ignore_held(speculation.pause_ms, text)
+                return
+            if self._hold.maybe_echo:
+                # The echo detector decides; speech that goes on, or a silence this long, makes it a turn.
+                self._endpointer.set_wait(speculation.pause_ms, ECHO_HOLD_MS)
                 return
             self._release_hold(f"its words {text!r}")
         if self._options.turn.eagerness is None:

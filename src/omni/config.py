@@ -52,6 +52,10 @@ class STTSettings(_Section):
     model: str = "whisper-base"
     """A model name from the models directory, or a path to any CTranslate2 whisper directory."""
     language: str | None = None
+    languages: list[str] = []
+    """The languages the users speak, when ``language`` is not fixed: whisper picks the likeliest of these (empty:
+    any language it knows). An accent is often taken for another language (Korean spoken with a Japanese accent is
+    heard as Japanese, a short "네" as Hebrew); a bilingual deployment sets ``["en", "ko"]``."""
     beam_size: int = Field(1, ge=1)
     threads: int = Field(0, ge=0)
     base_url: str | None = None

@@ -64,11 +64,17 @@ class ScriptedSTT(STT):
     language: str = "en"
     heard: list[float] = field(default_factory=list)
     """Duration in seconds of each clip it was given."""
+    prompts: list[str] = field(default_factory=list)
+    """The prompt of each call given one."""
 
     async def _transcribe(self, audio: Samples, language: str | None) -> Transcript:
         self.heard.append(len(audio) / self.sample_rate)
         await self.clock.sleep(self.latency)
         return Transcript(self.texts.pop(0) if self.texts else "", language or self.language)
+
+    async def _transcribe_prompted(self, audio: Samples, language: str | None, prompt: str) -> Transcript:
+        self.prompts.append(prompt)
+        return await self._transcribe(audio, language)
 
 
 class WordsSoFarSTT(ScriptedSTT):

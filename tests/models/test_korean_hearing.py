@@ -18,6 +18,7 @@ from omni.backends.whisper_stt import WhisperSTT
 from omni.bench.korean_hearing import QUESTIONS, RATE, digit_accuracy, heard_digit, load_digits, padded, read_out
 from omni.bench.korean_voice import errors
 from omni.types import Samples
+from tests import speech
 
 pytestmark = pytest.mark.models
 
@@ -61,3 +62,19 @@ async def test_a_person_counting_in_korean_is_heard(stt: WhisperSTT) -> None:
     assert digit_accuracy("0123456789", counting) >= 0.5, counting  # measured 0.7: 홍 하나 둘 ... 여덟 바호
     one = [(await stt.transcribe(audio, language="ko")).text for audio in (clips[1], padded(clips[1]))]
     assert all(heard_digit(1, text) for text in one), one
+
+
+async def test_an_accent_taken_for_another_language_is_heard_in_the_users_languages(
+        kokoro: KokoroTTS, stt: WhisperSTT) -> None:
+    """Korean in Kokoro's Japanese-accented jf_tebukuro style: detected among every language it is Japanese; among
+    the deployment's languages (``stt.languages``) it is Korean, and an English question stays English."""
+    question = "감기에 걸렸을 때 뭘 먹으면 좋아?"
+    audio = await voiced(kokoro, question, voice="jf_tebukuro")
+    anywhere = await stt.transcribe(audio)
+    assert anywhere.language == "ja", anywhere
+    bilingual = WhisperSTT(stt.model_dir, languages=("en", "ko"), threads=stt.threads)
+    heard = await bilingual.transcribe(audio)
+    assert heard.language == "ko" and any("가" <= ch <= "힣" for ch in heard.text), heard
+    samples, rate = speech.piper_samples("What is the capital of France?")
+    english = await bilingual.transcribe(speech.resample_for_fixture(samples, rate, RATE))
+    assert english.language == "en" and "France" in english.text, english

@@ -21,6 +21,7 @@ from omni.backends.whisper_fast import MAX_SAMPLES, normalise_language, repeats_
 from omni.backends.whisper_stt import WhisperSTT, create, loudest_dbfs
 from omni.config import Settings, STTSettings
 from omni.errors import AudioInputError, ConfigError, ModelNotFoundError
+from omni.session.backchannel import SPELLING, is_backchannel
 from omni.text.wer import wer, words
 from omni.types import Samples, Transcript
 from tests import human_speech, speech
@@ -271,3 +272,17 @@ def test_registry_builds_the_whisper_backend(stt: WhisperSTT) -> None:
     assert isinstance(stt, WhisperSTT)
     assert stt.multilingual
     assert stt.model_dir.name == "whisper-base"
+
+
+@pytest.mark.parametrize(("said", "acknowledgement"), [
+    ("Mm-hm.", True), ("Uh-huh.", True), ("Wait.", False), ("No, I meant the other one.", False)])
+async def test_given_how_acknowledgements_are_spelled_whisper_writes_one_and_leaves_the_rest(
+        stt: WhisperSTT, said: str, acknowledgement: bool) -> None:
+    """Piper's "Mm-hm." heard alone is "Emma Maychan"; with the spelling as the prompt, an acknowledgement, while an
+    interruption keeps its words (what held speech during a reply is read with: omni.session.backchannel)."""
+    samples, rate = speech.piper_samples(said)
+    audio = speech.with_silence(speech.resample_for_fixture(samples, rate, RATE), RATE, 0.1, 0.1)
+    heard = (await stt.transcribe(audio, language="en", prompt=SPELLING["en"])).text
+    assert is_backchannel(heard) is acknowledgement, heard
+    if not acknowledgement:
+        assert words(heard) == words(said), heard

@@ -363,6 +363,16 @@ async def test_stt_sends_the_language_hint(peer: OpenAIPeer) -> None:
     assert transcript.text == "안녕하세요"
     assert transcript.language == "ko"
     assert peer.last("/v1/audio/transcriptions").form["language"] == "ko"
+    assert "prompt" not in peer.last("/v1/audio/transcriptions").form
+
+
+async def test_stt_sends_a_prompt_when_given_one(peer: OpenAIPeer) -> None:
+    peer.transcription = TranscriptionScript(text="Mm-hm.", language="english")
+    stt = OpenAISTT(peer.base_url, model="whisper-1", api_key=KEY)
+    transcript = await stt.transcribe(tone(0.5), language="en", prompt="Mm-hm. Uh-huh.")
+    await stt.aclose()
+    assert transcript.text == "Mm-hm."
+    assert peer.last("/v1/audio/transcriptions").form["prompt"] == "Mm-hm. Uh-huh."
 
 
 async def test_stt_falls_back_to_json_when_verbose_json_is_rejected(peer: OpenAIPeer) -> None:

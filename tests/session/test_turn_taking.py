@@ -5,7 +5,7 @@ go on while a real interruption still stops it. ``server_vad`` keeps its fixed w
 from __future__ import annotations
 
 from omni.events import ReplyDone, SpeechHeld, SpeechIgnored, SpeechStarted, SpeechStopped, TurnPredicted
-from omni.session.backchannel import TURN_MS
+from omni.session.backchannel import SPELLING, TURN_MS
 from omni.session.end_of_turn import WAITS
 from tests.fakes.backends import silence, speech
 from tests.session.harness import Harness, make_harness
@@ -92,6 +92,7 @@ async def test_a_backchannel_during_a_reply_lets_it_go_on() -> None:
     done = h.of(ReplyDone)[0]
     assert done.status == "completed" and done.heard_text == STORY
     assert [i.text for i in h.session.conversation.items if i.role == "user"] == ["Tell me a story."]
+    assert h.stt.prompts == [SPELLING["en"]], "held speech is read expecting an acknowledgement's spelling"
 
 
 async def test_a_cough_during_a_reply_lets_it_go_on() -> None:

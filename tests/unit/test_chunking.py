@@ -189,12 +189,13 @@ def test_a_korean_phrase_needs_two_words_five_syllables_and_the_next_word_begun(
     assert chunker.push("고양이는 하루에") == [], "에 may still be the start of 에서"
     assert chunker.push(" ") == []
     assert chunker.push("약") == ["고양이는 하루에"]
-    assert chunks_of(["일주일은 칠 일이에요."], korean_phrase=True) == ["일주일은 칠 일이에요."], "one word before the particle"
+    korean = SpeakableChunker(korean_phrase=True)
+    assert chunks_of(["일주일은 칠 일이에요."], korean_phrase=True) == ["일주일은 칠 일이에요."], "one word first"
     assert chunks_of(["나는 밥을 먹어요."], korean_phrase=True) == ["나는 밥을 먹어요."], "too short"
-    assert chunks_of(["한국에서 제일 높은 산은 한라산이에요."], korean_phrase=True) == ["한국에서 제일 높은 산은", "한라산이에요."], (
-        "높은 binds to 산: no cut after it")
+    assert korean.push("한국에서 제일 높은 산은 한라산이에요.") == ["한국에서 제일 높은 산은"], "높은 binds to 산"
     assert chunks_of(["제가 좋아하는 음식은 김치예요."], korean_phrase=True) == ["제가 좋아하는 음식은", "김치예요."]
-    assert chunks_of(["네, 알겠습니다. 서울은 지금 맑아요."], korean_phrase=True) == ["네, 알겠습니다.", "서울은 지금 맑아요."]
+    assert chunks_of(["네, 알겠습니다. 서울은 지금 맑아요."], korean_phrase=True) == [
+        "네, 알겠습니다.", "서울은 지금 맑아요."]
 
 
 def test_a_chunk_cut_inside_a_sentence_is_voiced_as_an_unfinished_phrase() -> None:

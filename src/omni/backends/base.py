@@ -44,16 +44,20 @@ class STT(abc.ABC):
     sample_rate: int = 16000
 
     async def transcribe(
-        self, audio: Samples, *, language: str | None = None, timestamps: bool = False
+        self, audio: Samples, *, language: str | None = None, timestamps: bool = False, prompt: str | None = None
     ) -> Transcript:
         """Transcribe mono float32 audio at :attr:`sample_rate`; ``language`` None means detect it.
 
         ``timestamps`` asks for the transcript's segments with their times (subtitles), which can be slower; a
-        backend that cannot time its text returns no segments.
+        backend that cannot time its text returns no segments. ``prompt``: text in the style and words the speech
+        likely has (whisper's previous-text prompt, the ``prompt`` of OpenAI's transcriptions), which steers how
+        sounds are spelled; a backend that cannot take one transcribes without it.
         """
         try:
             if timestamps:
                 return await self._transcribe_timed(audio, language)
+            if prompt:
+                return await self._transcribe_prompted(audio, language, prompt)
             return await self._transcribe(audio, language)
         except OmniError:
             raise
@@ -64,6 +68,9 @@ class STT(abc.ABC):
     async def _transcribe(self, audio: Samples, language: str | None) -> Transcript: ...
 
     async def _transcribe_timed(self, audio: Samples, language: str | None) -> Transcript:
+        return await self._transcribe(audio, language)
+
+    async def _transcribe_prompted(self, audio: Samples, language: str | None, prompt: str) -> Transcript:
         return await self._transcribe(audio, language)
 
 

@@ -88,6 +88,9 @@ class OpenAISTT(STT):
         await self.endpoint.aclose()
 
     async def _transcribe(self, audio: Samples, language: str | None) -> Transcript:
+        return await self._transcribe_prompted(audio, language, "")
+
+    async def _transcribe_prompted(self, audio: Samples, language: str | None, prompt: str) -> Transcript:
         language = language or self.language
         if len(audio) == 0:
             return Transcript("", language)
@@ -95,22 +98,24 @@ class OpenAISTT(STT):
         fell_back = False
         if self._verbose:
             try:
-                return await self._post(upload, language, "verbose_json")
+                return await self._post(upload, language, "verbose_json", prompt)
             except _FormatRejectedError:
                 fell_back = True
         try:
-            transcript = await self._post(upload, language, "json")
+            transcript = await self._post(upload, language, "json", prompt)
         except _FormatRejectedError as rejected:
             raise rejected.error from None
         if fell_back:
             self._verbose = False  # plain json works where verbose_json did not: stop asking for it
         return transcript
 
-    async def _post(self, upload: bytes, language: str | None, response_format: str) -> Transcript:
+    async def _post(self, upload: bytes, language: str | None, response_format: str, prompt: str) -> Transcript:
         url = self.endpoint.url("audio/transcriptions")
         form = {"model": self.model, "response_format": response_format}
         if language:
             form["language"] = language
+        if prompt:
+            form["prompt"] = prompt
         with transport_errors(self.stage, url):
             response = await self.endpoint.client().post(
                 url, data=form, files={"file": ("audio.wav", upload, "audio/wav")}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,8 @@ MIN_FRAMES = 1000
 MAX_SAMPLES = MAX_FRAMES * HOP
 MAX_LENGTH = 448
 """Whisper's decoder context, prompt included."""
+MAX_PROMPT_TOKENS = 64
+"""The most of a prompt the decoder is given (its last tokens): whisper was trained with up to half its context."""
 TOKENS_PER_SECOND = 24
 """Generation bound per second of audio: fast English is ~8 tokens/s, Korean up to ~15."""
 NO_SPEECH_THRESHOLD = 0.6
@@ -70,6 +73,13 @@ def pad_features(features: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     return np.ascontiguousarray(features[None], dtype=np.float32)
 
 
+def likeliest(scored: Iterable[tuple[str, float]], among: frozenset[str] = frozenset()) -> tuple[str, float]:
+    """The first (language, probability) of ``scored`` (likeliest first) whose language is in ``among``; with
+    ``among`` empty, or none of it scored, the first."""
+    ranked = list(scored)
+    return next((pair for pair in ranked if pair[0] in among), ranked[0])
+
+
 _WORD = re.compile(r"\w+")
 
 
@@ -106,7 +116,11 @@ class FastDecoder:
         self.multilingual: bool = bool(self._model.is_multilingual)
         self.languages: frozenset[str] = frozenset(_LANGUAGE_CODES) if self.multilingual else frozenset({"en"})
 
-    def decode(self, audio: Samples, language: str | None, beam_size: int) -> Decoded:
+    def decode(self, audio: Samples, language: str | None, beam_size: int,
+               among: frozenset[str] = frozenset(), prompt: str | None = None) -> Decoded:
+        """``language`` None: detected, as the likeliest of ``among`` (empty: of every language). ``prompt``: text
+        given to the decoder as what came before, which steers the spelling (:meth:`omni.backends.base.STT.
+        transcribe`)."""
         import ctranslate2
         from faster_whisper.transcribe import get_suppressed_tokens
 
@@ -114,18 +128,19 @@ class FastDecoder:
         encoded = self._model.encode(ctranslate2.StorageView.from_array(features))
         probability = 1.0
         if language is None and self.multilingual:
-            token, probability = self._model.detect_language(encoded)[0][0]
-            language = str(token)[2:-2]
+            language, probability = likeliest(
+                ((str(token)[2:-2], float(p)) for token, p in self._model.detect_language(encoded)[0]), among)
         language = language if self.multilingual and language else "en"
         tokenizer = self._tokenizer_class(
             self._whisper.hf_tokenizer, self.multilingual, task="transcribe", language=language
         )
-        prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        before = [tokenizer.sot_prev, *tokenizer.encode(" " + prompt.strip())[-MAX_PROMPT_TOKENS:]] if prompt else []
+        start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
         seconds = len(audio) / SAMPLE_RATE
-        max_length = min(MAX_LENGTH, len(prompt) + 16 + int(TOKENS_PER_SECOND * seconds))
+        max_length = min(MAX_LENGTH, len(before) + len(start) + 16 + int(TOKENS_PER_SECOND * seconds))
         result = self._model.generate(
             encoded,
-            [prompt],
+            [before + start],
             beam_size=beam_size,
             max_length=max_length,
             return_scores=True,
@@ -137,7 +152,7 @@ class FastDecoder:
         text = str(tokenizer.decode(tokens)).strip()
         # ctranslate2 returns the length-normalised cumulative log-probability (length_penalty 1).
         avg_logprob = float(result.scores[0]) * len(tokens) / (len(tokens) + 1)
-        hit_bound = len(prompt) + len(tokens) >= max_length
+        hit_bound = len(before) + len(start) + len(tokens) >= max_length
         suspect = hit_bound or repeats_at_end(text) or compression_ratio(text) > COMPRESSION_RATIO_THRESHOLD
         return Decoded(
             text=text,

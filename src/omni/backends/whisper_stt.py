@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from omni.aio import ModelLock, model_thread
 from omni.backends.base import STT
-from omni.backends.whisper_fast import MAX_SAMPLES, SAMPLE_RATE, FastDecoder, normalise_language
+from omni.backends.whisper_fast import MAX_SAMPLES, SAMPLE_RATE, FastDecoder, likeliest, normalise_language
 from omni.config import Settings
 from omni.cores import CORES
 from omni.errors import AudioInputError, ConfigError, ModelNotFoundError
@@ -53,10 +54,12 @@ class WhisperSTT(STT):
         model_dir: Path | str,
         *,
         language: str | None = None,
+        languages: Sequence[str] = (),
         beam_size: int = 1,
         threads: int = 0,
         compute_type: str = "int8",
     ) -> None:
+        """``languages``: when the language is not fixed, it is detected as the likeliest of these (empty: of all)."""
         from faster_whisper import WhisperModel
         from faster_whisper.feature_extractor import FeatureExtractor
 
@@ -81,6 +84,7 @@ class WhisperSTT(STT):
             self._whisper.feature_extractor = FeatureExtractor(feature_size=n_mels)
         self.fast = FastDecoder(self._whisper)
         self.language = self._check_language(language)
+        self.languages = frozenset(code for code in map(self._check_language, languages) if code)
         self._lock = ModelLock()
         self.thread = model_thread("whisper")
 
@@ -108,6 +112,9 @@ class WhisperSTT(STT):
     async def _transcribe(self, audio: Samples, language: str | None) -> Transcript:
         return await self._run(self.transcribe_blocking, audio, language)
 
+    async def _transcribe_prompted(self, audio: Samples, language: str | None, prompt: str) -> Transcript:
+        return await self._run(partial(self.transcribe_blocking, prompt=prompt), audio, language)
+
     async def _transcribe_timed(self, audio: Samples, language: str | None) -> Transcript:
         """Always faster-whisper's own path, which times its segments (the fast path decodes without them)."""
         return await self._run(self.transcribe_full, audio, language)
@@ -130,28 +137,32 @@ class WhisperSTT(STT):
                 if not work.done():
                     await asyncio.wait({work})
 
-    def transcribe_blocking(self, audio: Samples, language: str | None) -> Transcript:
+    def transcribe_blocking(self, audio: Samples, language: str | None, prompt: str | None = None) -> Transcript:
         """The whole transcription, in the calling thread (callers hold the instance's lock)."""
         if loudest_dbfs(audio) < SILENCE_DBFS:
             return Transcript("", language, None)
         if audio.size <= MAX_SAMPLES:
-            decoded = self.fast.decode(audio, language, self.beam_size)
+            decoded = self.fast.decode(audio, language, self.beam_size, self.languages, prompt)
             if decoded.is_silence:
                 return Transcript("", decoded.language, decoded.language_probability)
             if not decoded.suspect:
                 return Transcript(decoded.text, decoded.language, decoded.language_probability)
             # Keep the language the fast path found, so the 30 s pass does not detect it again.
             language = decoded.language
-        return self.transcribe_full(audio, language)
+        return self.transcribe_full(audio, language, prompt)
 
-    def transcribe_full(self, audio: Samples, language: str | None) -> Transcript:
+    def transcribe_full(self, audio: Samples, language: str | None, prompt: str | None = None) -> Transcript:
         """faster-whisper's own path: 30 s windows, temperature fallback, no-speech skipping."""
+        if language is None and self.languages and self.multilingual:
+            _, _, scored = self._whisper.detect_language(audio)
+            language = likeliest(scored, self.languages)[0]
         segments, info = self._whisper.transcribe(
             audio,
             language=language,
             beam_size=self.beam_size,
             vad_filter=False,
             condition_on_previous_text=False,
+            initial_prompt=prompt,
         )
         # Whisper's last timestamp token can point past the end of the audio.
         length = len(audio) / SAMPLE_RATE
@@ -168,6 +179,7 @@ def create(settings: Settings) -> WhisperSTT:
     return WhisperSTT(
         path,
         language=settings.stt.language,
+        languages=settings.stt.languages,
         beam_size=settings.stt.beam_size,
         threads=settings.stt.threads,
     )

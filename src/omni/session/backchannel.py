@@ -50,6 +50,11 @@ _KOREAN = frozenset({
     "우와", "그래", "그래요", "그렇구나", "그렇군요", "그렇죠", "그치", "맞아", "맞아요", "진짜", "정말",
     "대박", "헐", "좋아", "좋아요", "알겠어", "알겠어요", "알았어", "오케이"})
 _WORDS = _ENGLISH | _KOREAN
+SPELLING = {"en": "Mm-hm. Uh-huh. Yeah. Okay. Right.", "ko": "응. 네. 아하. 그렇구나."}
+"""How acknowledgements are written, given to the recogniser as the text before held speech (its prompt): heard
+alone, whisper wrote Piper's "Mm-hm." as "Emma Maychan" and its first 0.4 s as "MMA", the Korean voice's "네" as
+"No" and "응" as "1"; after this text, "Mm-hm.", "네." and "응.", while "Wait.", "No, I meant the other one.",
+"잠깐…" and "아니…" stayed what they were."""
 _REPEATED = _WORDS | {"m", "h"}
 """What an acknowledgement said over is made of ("mmmm", "응응응")."""
 _STOPPING = frozenset({

@@ -38,7 +38,7 @@ from omni.events import (
     TranscriptionDone,
     TurnPredicted,
 )
-from omni.session.backchannel import ECHO_HOLD_MS, Hold, echoes, not_a_turn
+from omni.session.backchannel import ECHO_HOLD_MS, SPELLING, Hold, echoes, not_a_turn
 from omni.session.context import Conversation, Item, new_id
 from omni.session.early_stream import EarlyStream
 from omni.session.end_of_turn import WAITS, asks, verdict, words_verdict
@@ -233,8 +233,10 @@ class Listener:
             return
         audio = self._input.peek(hold.audio_start_ms, round(now_ms))
 
+        language = self._held_language()
+
         async def first_words() -> str:
-            return (await stt.transcribe(audio, language=self._held_language())).text
+            return (await stt.transcribe(audio, language=language, prompt=SPELLING.get(language or ""))).text
 
         hold.peek = asyncio.ensure_future(first_words())
         hold.peek.add_done_callback(lambda task: self._on_first_words(hold, task))
@@ -310,8 +312,10 @@ class Listener:
         self._listen_ahead.cancel()  # the pause's transcript has every word; the LLM will be wanted for them
         start = self._speech_start_ms if self._speech_start_ms is not None else self._input.start_ms
         audio = self._input.peek(start, min(round(now_ms), round(pause) + STT_TAIL_MS))
-        language = self._held_language() if self._hold is not None else self._options.language
-        task = asyncio.ensure_future(stt.transcribe(audio, language=language))
+        held = self._hold is not None
+        language = self._held_language() if held else self._options.language
+        prompt = SPELLING.get(language or "") if held else None
+        task = asyncio.ensure_future(stt.transcribe(audio, language=language, prompt=prompt))
         speculation = _Speculation(round(pause), audio, task)
         task.add_done_callback(lambda _: self._on_pause_transcript(speculation))
         self._speculation = speculation

@@ -4,8 +4,8 @@ The first chunk may end at a clause (a comma after a few words) or, in English, 
 of France" · "is Paris.") to get audio out early; later chunks end at sentence boundaries so the voice keeps a natural
 rhythm. A Korean phrase cut (after a topic or adverbial particle: "고양이는 하루에" · "열두 시간 자요.") brings the
 Kokoro voice's first audio forward but makes it harder to understand, so it is off unless asked for
-(``korean_phrase``; docs/languages.md measures it). Decimal points, common abbreviations and list numbers do not end a sentence. Markdown that a voice should not
-read aloud is removed.
+(``korean_phrase``; docs/languages.md measures it). Decimal points, common abbreviations and list numbers do not end
+a sentence. Markdown that a voice should not read aloud is removed.
 
 A chunk cut inside a sentence is spoken with a comma after it (:func:`voiced`): a voice reads text without final
 punctuation as a finished statement, with falling pitch; the comma makes it an unfinished phrase.

@@ -25,8 +25,9 @@ def test_first_chunk_may_end_at_a_clause_after_four_words() -> None:
     assert chunker.push("Next") == ["really."]
 
 
-def test_a_comma_before_four_words_does_not_cut() -> None:
-    assert chunks_of(["Hello there, friend. Ok then."]) == ["Hello there, friend.", "Ok then."]
+def test_a_comma_after_one_word_does_not_cut_and_after_two_it_does() -> None:
+    assert chunks_of(["Well, that is it. Ok then."]) == ["Well, that is it.", "Ok then."]
+    assert chunks_of(["I'm sorry, I cannot tell. Ok."]) == ["I'm sorry,", "I cannot tell.", "Ok."]
 
 
 def test_later_chunks_end_only_at_sentence_ends() -> None:
@@ -50,7 +51,7 @@ def test_question_and_exclamation_marks_cut() -> None:
 
 def test_abbreviations_do_not_cut() -> None:
     assert chunks_of(["I met Dr. Smith today. He said hi."]) == ["I met Dr. Smith today.", "He said hi."]
-    assert chunks_of(["Use a tool, e.g. this one here. Done."]) == ["Use a tool, e.g. this one here.", "Done."]
+    assert chunks_of(["Use a tool, e.g. this one here. Done."]) == ["Use a tool,", "e.g. this one here.", "Done."]
     assert chunks_of(["Mr. and Mrs. Jones came. They left."]) == ["Mr. and Mrs. Jones came.", "They left."]
 
 

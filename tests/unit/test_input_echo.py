@@ -11,7 +11,7 @@ import pytest
 from omni.audio.echo_presence import EchoPresence
 from omni.backends.silero_vad import SileroVAD
 from omni.clock import VirtualClock
-from omni.session.input_echo import InputEcho
+from omni.session.input_echo import CaptureClock, InputEcho
 from omni.session.playout import PacedOutput
 from omni.types import AudioChunk, Samples
 from tests.unit.test_echo_canceller import RATE, EchoPath, noise_floor, probabilities, reply, speech_starts, user
@@ -90,3 +90,15 @@ async def test_on_headphones_the_microphone_passes_untouched_and_the_user_is_hea
     assert not echo.heard
     assert np.array_equal(heard, mic[: len(heard)])
     assert speech_starts(probabilities(vad, heard))
+
+
+def test_each_chunk_is_placed_by_the_microphones_own_clock_not_by_when_it_arrived() -> None:
+    clock = CaptureClock()
+    latencies = np.random.default_rng(5).uniform(0.005, 0.040, 200)  # network and event-loop delays
+    latencies[0] = 0.030
+    ends = [clock.captured(0.02 * (k + 1) + latency, 0.02)[1] for k, latency in enumerate(latencies)]
+    late = np.array(ends) - 0.02 * np.arange(1, 201)  # placed this much after the true end of capture
+    assert np.ptp(late[20:]) < 0.25 * np.ptp(latencies), "the arrival jitter is gone"
+    assert late.min() >= latencies.min() - 1e-9 and late[-1] < latencies.min() + 0.005
+    start, end = clock.captured(10.0 + 0.02 * 201, 0.02)  # the client stopped sending for a few seconds
+    assert end == pytest.approx(10.0 + 0.02 * 201) and start == pytest.approx(end - 0.02)

@@ -46,7 +46,7 @@ class SessionOptions:
     """The instructions are the client's own (a Realtime ``session.update``), not Omni's configured ones."""
     first_chunk_at_phrase: bool = True
     """The first spoken chunk may end at an English phrase boundary ("The capital of France" · "is Paris."), so
-    speech starts a few tokens sooner; off, it ends at a sentence end or a comma after four words."""
+    speech starts a few tokens sooner; off, it ends at a sentence end or a comma after two words."""
     speculate_after_ms: int | None = 30
     """Start transcribing once a pause inside speech lasts this long, so the transcript is ready when the
     silence wait confirms the end of the turn, and start the reply's LLM call on it as soon as it is there; the

@@ -59,9 +59,12 @@ def clean_for_speech(text: str) -> str:
 class SpeakableChunker:
     """Feed text deltas with :meth:`push`; take finished chunks from its return value; :meth:`flush` at the end."""
 
-    first_clause_min_words: int = 4
+    first_clause_min_words: int = 2
+    """The first chunk may end at a comma after this many words ("I'm sorry," · "Of course,"): a voice pauses there
+    anyway; a single word ("Well,") would be said alone before the next words exist."""
+    first_phrase_min_words: int = 4
     first_phrase: bool = True
-    """The first chunk may end at an English phrase boundary after ``first_clause_min_words`` words."""
+    """The first chunk may end at an English phrase boundary after ``first_phrase_min_words`` words."""
     korean_phrase: bool = False
     """The first chunk may end at a Korean phrase boundary too (measured and not taken: see the module's notes)."""
     min_chars: int = 2
@@ -124,7 +127,7 @@ class SpeakableChunker:
         korean = _korean_phrase_end(words) if self.korean_phrase else None
         if korean is not None:
             return korean
-        for index in range(self.first_clause_min_words, len(words)):
+        for index in range(self.first_phrase_min_words, len(words)):
             word = words[index]
             before = words[index - 1].group()
             if (word.group().lower() in _PHRASE_STARTERS and before.lower() not in _NEEDS_NEXT

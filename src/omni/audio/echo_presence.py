@@ -4,7 +4,7 @@ WebRTC's canceller, before it has found an echo path, suppresses the microphone 
 client with headphones, or one whose browser already cancelled the echo, there is no echo to find, and a user
 talking over the reply lost 14-34 dB of their voice for seconds (docs/echo.md). So the echo is first detected:
 the generalised cross-correlation with phase transform (GCC-PHAT) of the microphone against the reference, over the
-speech band, has a sharp peak at the echo's delay when the speaker's sound reaches the microphone (mostly 17-50
+speech band, has a sharp peak at the echo's delay when the speaker's sound reaches the microphone (mostly 17-65
 times the correlation's RMS, for echo 6-20 dB below the playback through a simulated room) and none otherwise (4-10
 on unrelated speech; 15 at most). The echo counts as present when :data:`AGREEING` windows in a row peak above
 :data:`PEAK_RATIO` at the same delay. Without the band limit, two espeak-ng voices correlated at 36-42 (their

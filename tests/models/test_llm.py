@@ -276,3 +276,22 @@ async def test_the_end_of_turn_probability_leaves_the_words_in_the_cache(llm: LL
     rest = llm.count_tokens(prompt[prompt.index("France?") + len("France?"):])
     left = _tokens_left_to_decode(llm, prompt)
     assert left <= rest + 1, f"{left} tokens left to decode, expected {rest}"
+
+
+async def test_an_answer_decided_on_apart_is_written_on_the_prompt_the_prefill_decoded(llm: LLM) -> None:
+    """A question a tool is offered to but that needs none is answered on the conversation's prompt without the tool
+    schemas: the prompt a prefill decoded, so the answer did not decode the whole prompt again (the schemas sit in
+    the system message, before everything else)."""
+    assert isinstance(llm, LlamaLLM)
+    history = [ChatMessage("system", "You are a helpful assistant. Answer briefly.")]
+    asked = [*history, ChatMessage("user", "How many hours a day does a cat sleep?")]
+    await collect(llm, [ChatMessage("user", "Something unrelated to clear the cache.")])
+    await llm.prefill(history)
+    events = await collect(llm, asked, [WEATHER])
+    assert not [e for e in events if isinstance(e, ToolCall)]
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)).strip()
+    prompt = llm.render(asked)
+    rest = llm.count_tokens(prompt[prompt.index("sleep?") + len("sleep?"):])  # after the words: a note, the template
+    # + 1: the question mark may be one token with the note's line break after it
+    assert _tokens_left_to_decode(llm, prompt) <= rest + 1, "the answer came from the prompt without tools"
+    assert _tokens_left_to_decode(llm, llm.render(asked, [WEATHER])) > llm.count_tokens(prompt)

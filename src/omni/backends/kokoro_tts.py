@@ -205,6 +205,9 @@ class KokoroTTS(TTS):
         self.threads = options.intra_op_num_threads
         self.phonemize = phonemize
         self.normalize = normalize
+        # The first run sets up the ONNX session's buffers and the first phonemization loads ko-pron's tables: the
+        # first Korean reply of a fresh server came 0.5 s later than the same reply after it. Paid here, at load.
+        self.infer(self.tokens(self.phonemize(self.normalize("안녕하세요."))), style, speed)
 
     def __repr__(self) -> str:
         return (f"KokoroTTS({str(self.files.model.parent)!r}, style={self.style!r}, speed={self.speed}, "

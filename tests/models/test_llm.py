@@ -11,6 +11,7 @@ import pytest
 from omni.backends.base import LLM, GenerationOptions
 from omni.backends.llama_llm import PREFIX_PIECE_CHARS, LlamaLLM
 from omni.backends.llama_side_context import SideContext
+from omni.backends.llama_tool_turn import DECISION_SYSTEM
 from omni.types import ChatMessage, TextDelta, Tool, ToolCall, Usage
 
 pytestmark = pytest.mark.models
@@ -295,3 +296,17 @@ async def test_an_answer_decided_on_apart_is_written_on_the_prompt_the_prefill_d
     # + 1: the question mark may be one token with the note's line break after it
     assert _tokens_left_to_decode(llm, prompt) <= rest + 1, "the answer came from the prompt without tools"
     assert _tokens_left_to_decode(llm, llm.render(asked, [WEATHER])) > llm.count_tokens(prompt)
+
+
+async def test_each_set_of_tools_keeps_its_call_decision_prompt_decoded(llm: LLM) -> None:
+    """Questions that offer other tools than the last one no longer decode the decision prompt again: each set has
+    a context of its own, made ready ahead by ``prepare_decisions``."""
+    assert isinstance(llm, LlamaLLM)
+    timer = Tool("timer", "Set a timer", {"type": "object", "properties": {"seconds": {"type": "integer"}}})
+    await llm.prepare_decisions([[WEATHER], [timer]])
+    for tools in ([WEATHER], [timer]):
+        assert llm._decision_context(tools).holds(llm.next_turn_prefix([DECISION_SYSTEM], tools))
+    events = await collect(llm, [ChatMessage("system", "You are a helpful assistant."),
+                                 ChatMessage("user", "What's the weather in Seoul right now?")], [WEATHER])
+    assert [e.name for e in events if isinstance(e, ToolCall)] == ["get_weather"]
+    assert llm._decision_context([timer]).holds(llm.next_turn_prefix([DECISION_SYSTEM], [timer]))

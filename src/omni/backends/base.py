@@ -121,6 +121,11 @@ class LLM(abc.ABC):
         message that begins with ``user_words`` (a runtime with a prompt cache keeps it); default: nothing."""
         return None
 
+    async def prepare_decisions(self, tool_sets: Sequence[Sequence[Tool]]) -> None:
+        """Get ready to decide, for a question each set of tools is offered to, whether to call one (a runtime that
+        decides calls on a prompt of their own decodes those prompts ahead); default: nothing."""
+        return None
+
     async def end_of_turn(self, messages: Sequence[ChatMessage], tools: Sequence[Tool] = (), *,
                           user_words: str) -> float | None:
         """The probability that a next user message that begins with ``user_words`` ends there, after the

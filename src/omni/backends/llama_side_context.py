@@ -22,14 +22,23 @@ class SideContext:
     """Decodes prompts into a context of its own on ``llama``'s model and returns the logits after them; a prompt
     that starts like the one before decodes only the rest (as llama.cpp's own prompt cache does)."""
 
-    def __init__(self, llama: Llama) -> None:
+    def __init__(self, llama: Llama, n_ctx: int | None = None) -> None:
+        """``n_ctx``: a context window of its own (default the model's): its KV cache grows with it."""
         from llama_cpp import _internals
 
         self._llama = llama
-        self._context = _internals.LlamaContext(model=llama._model, params=llama.context_params, verbose=False)
+        params = type(llama.context_params).from_buffer_copy(llama.context_params)
+        if n_ctx is not None:
+            params.n_ctx = n_ctx
+        self._context = _internals.LlamaContext(model=llama._model, params=params, verbose=False)
         self._batch = _internals.LlamaBatch(n_tokens=llama.n_batch, embd=0, n_seq_max=1, verbose=False)
         self._tokens: list[int] = []
         self.n_ctx = self._context.n_ctx()
+
+    def close(self) -> None:
+        """Free the context's memory now (its KV cache), not when the garbage collector gets to it."""
+        self._batch.close()  # type: ignore[no-untyped-call]
+        self._context.close()  # type: ignore[no-untyped-call]
 
     def _tokenize(self, prompt: str) -> list[int]:
         return self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)

@@ -82,6 +82,8 @@ class Decision:
 
     prompt: str
     answer: str
+    tools: tuple[Tool, ...] = ()
+    """The tools offered: the decision is made in the context that keeps their decision prompt."""
 
 
 ANSWER_NOTE = "(Answer it yourself in plain words: no tool is needed.)"

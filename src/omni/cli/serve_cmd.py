@@ -12,6 +12,7 @@ from omni.cli.common import add_global_flags, guarded, settings_from
 from omni.server.serve import check_exposure, uvicorn_config
 from omni.server.state import ServerState
 from omni.session.build import load_backends
+from omni.tools.builtin import builtin_tools
 from omni.types import ChatMessage
 
 
@@ -39,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(state: ServerState) -> int:
-    # The system prompt decoded before the first client waits for it.
+    # The system prompt decoded before the first client waits for it, and the call decision of each built-in tool
+    # before the first question that offers it.
+    await state.backends.llm.prepare_decisions([[t.tool] for t in builtin_tools(state.settings.tools)])
     await state.backends.llm.prefill([ChatMessage("system", state.settings.session.instructions)])
     server = uvicorn.Server(uvicorn_config(state))
     task = asyncio.create_task(server.serve())

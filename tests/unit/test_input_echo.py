@@ -34,17 +34,20 @@ def pad_to(samples: Samples, size: int, *, at: int = 0) -> Samples:
     return out
 
 
-async def serve(mic: Samples, played: Samples) -> tuple[Samples, InputEcho]:
+async def serve(mic: Samples, played: Samples, *, jitter: float = 0.0) -> tuple[Samples, InputEcho]:
     """The reply written to a :class:`PacedOutput` at time 0 (it plays in real time from there), and the microphone
-    pushed through :class:`InputEcho` 20 ms at a time as the clock moves; returns what the VAD would hear."""
+    pushed through :class:`InputEcho` 20 ms at a time as the clock moves; returns what the VAD would hear. With
+    ``jitter``, each piece arrives up to that many seconds after it was captured (in order, as over TCP)."""
     clock = VirtualClock()
     output = PacedOutput(clock, sample_rate=RATE)
     output.start_reply()
     await output.write(AudioChunk(played, RATE))
     echo = InputEcho(output, clock)
+    delays = np.random.default_rng(8).uniform(0.0, jitter, len(mic) // CHUNK)
     heard = []
-    for start in range(0, len(mic) - CHUNK + 1, CHUNK):
-        await clock.advance(CHUNK / RATE)  # the piece has been captured: it arrives now
+    for index, start in enumerate(range(0, len(mic) - CHUNK + 1, CHUNK)):
+        arrives = (start + CHUNK) / RATE + delays[index]  # captured, then carried over the network
+        await clock.advance(max(0.0, arrives - clock.now()))
         heard.append(echo.cancel(AudioChunk(mic[start : start + CHUNK], RATE)).samples)
     return np.concatenate(heard), echo
 
@@ -70,11 +73,14 @@ def test_the_echo_is_found_at_its_delay_and_unrelated_speech_or_noise_is_not(
             assert found_at is not None and found_at < 2.0, found_at
 
 
+@pytest.mark.parametrize("jitter", [0.0, 0.02], ids=["steady", "jitter20ms"])
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: f"{p.delay_ms:g}ms{p.gain_db:+g}dB")
 async def test_the_sessions_own_voice_heard_back_is_cancelled(
-        vad: SileroVAD, reply: Samples, path: EchoPath) -> None:
+        vad: SileroVAD, reply: Samples, path: EchoPath, jitter: float) -> None:
+    """Also when the microphone's pieces arrive late by varying amounts (a network, a busy event loop): each is
+    paired with what played while it was captured, not when it arrived."""
     mic = path.apply(reply) + noise_floor(reply, 6)
-    heard, echo = await serve(mic, reply)
+    heard, echo = await serve(mic, reply, jitter=jitter)
     assert echo.heard
     assert speech_starts(probabilities(vad, mic)), "the echo uncancelled would start a turn"
     settled = 2 * RATE  # found, and the canceller has converged

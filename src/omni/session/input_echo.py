@@ -10,12 +10,11 @@ Each chunk is paired with what played while it was captured, as the server can k
 are a clock of their own, and the earliest any chunk arrived after its capture (by that clock) is when capture
 began. Pairing each chunk with what played just before it arrived instead would shift every 20 ms chunk by its own
 network and event-loop delay, and the echo, smeared over those shifts, correlated with the reference at 8-18 times
-its RMS instead of 20-50 (the turns bench: found seconds late, or not at all). The canceller needs the reference no
+its RMS instead of 28-65 (the turns bench: found seconds late, or not at all). The canceller needs the reference no
 later than the echo in it, and the echo is always later: the client played each piece after the server sent it. The
-canceller finds that delay itself, up to about half a second. It starts with the first
-reply that plays, and its output is used once the microphone is found to hear the speaker
-(:mod:`omni.audio.echo_presence`): before it has found an echo, it suppresses a user who talks over the reply on
-headphones, where there is none to find.
+canceller finds that delay itself, up to about half a second. It starts with the first reply that plays, and its
+output is used once the microphone is found to hear the speaker (:mod:`omni.audio.echo_presence`): before it has
+found an echo, it suppresses a user who talks over the reply on headphones, where there is none to find.
 """
 
 from __future__ import annotations

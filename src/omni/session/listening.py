@@ -232,11 +232,10 @@ class Listener:
         if stt is None or not hold.due_for_peek(now_ms):
             return
         audio = self._input.peek(hold.audio_start_ms, round(now_ms))
-
-        language = self._held_language()
+        language, prompt = self._held_reading()
 
         async def first_words() -> str:
-            return (await stt.transcribe(audio, language=language, prompt=SPELLING.get(language or ""))).text
+            return (await stt.transcribe(audio, language=language, prompt=prompt)).text
 
         hold.peek = asyncio.ensure_future(first_words())
         hold.peek.add_done_callback(lambda task: self._on_first_words(hold, task))
@@ -262,10 +261,12 @@ class Listener:
         if hold is self._hold and speculation is not None and speculation.transcript.done():
             self._on_pause_transcript(speculation)
 
-    def _held_language(self) -> str | None:
-        """The language held speech is read in: a short sound heard alone is often taken for another language ("네"
-        read as Hebrew), so the one the user has been speaking."""
-        return self._options.language or self._session.prompts.user_language(None)
+    def _held_reading(self) -> tuple[str | None, str | None]:
+        """The language held speech is read in, and the prompt it is read after: a short sound heard alone is often
+        taken for another language ("네" read as Hebrew), so the one the user has been speaking; and how
+        acknowledgements are spelled in it (:data:`omni.session.backchannel.SPELLING`)."""
+        language = self._options.language or self._session.prompts.user_language(None)
+        return language, SPELLING.get(language or "")
 
     def _release_hold(self, why: str) -> None:
         log.info("held speech is a turn: %s", why)
@@ -312,9 +313,7 @@ class Listener:
         self._listen_ahead.cancel()  # the pause's transcript has every word; the LLM will be wanted for them
         start = self._speech_start_ms if self._speech_start_ms is not None else self._input.start_ms
         audio = self._input.peek(start, min(round(now_ms), round(pause) + STT_TAIL_MS))
-        held = self._hold is not None
-        language = self._held_language() if held else self._options.language
-        prompt = SPELLING.get(language or "") if held else None
+        language, prompt = self._held_reading() if self._hold is not None else (self._options.language, None)
         task = asyncio.ensure_future(stt.transcribe(audio, language=language, prompt=prompt))
         speculation = _Speculation(round(pause), audio, task)
         task.add_done_callback(lambda _: self._on_pause_transcript(speculation))

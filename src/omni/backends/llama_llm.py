@@ -216,13 +216,14 @@ class LlamaLLM(LLM):
         (llama_tool_turn.decided_apart), and its instructions and tools are the same every turn."""
         if not tools:
             return
+        context = self._decision_context(tools)
         for prompt in prefix_pieces(self.next_turn_prefix([DECISION_SYSTEM], tools)):
-            if self._decision_context(tools).holds(prompt):
+            if context.holds(prompt):
                 continue
             CORES.wait_for_turn(stop)
             if stop.is_set():
                 return
-            self._decision_context(tools).logits(prompt)
+            context.logits(prompt)
             yield None
 
     def _prefill(self, prompts: list[str], stop: threading.Event, tools: Sequence[Tool] = ()) -> Iterator[None]:

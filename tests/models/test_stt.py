@@ -201,9 +201,9 @@ async def test_longer_than_30_seconds_uses_the_long_path(
     long_calls: list[int] = []
     original = stt.transcribe_full
 
-    def spy(audio: Samples, language: str | None) -> Transcript:
+    def spy(audio: Samples, language: str | None, prompt: str | None = None) -> Transcript:
         long_calls.append(len(audio))
-        return original(audio, language)
+        return original(audio, language, prompt)
 
     monkeypatch.setattr(stt, "transcribe_full", spy)
     result = await stt.transcribe(clip)

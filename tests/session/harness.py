@@ -81,6 +81,9 @@ def make_harness(
         first_chunk_at_phrase=first_chunk_at_phrase,
         listen_ahead_ms=listen_ahead_ms,
         voice_ahead=voice_ahead,
+        # The fake voice's constant tone and the fake speech's sine are no test of echo cancelling (they correlate in
+        # places as no voices do): tests/unit/test_input_echo.py has real voices for it.
+        echo_cancellation=False,
     )
     events: list[SessionEvent] = []
     session = Session(

@@ -71,7 +71,7 @@ async def test_the_llms_end_of_turn_probability_weighs_in() -> None:
 
 async def story_under_way(h: Harness) -> float:
     """Ask for a story and wait until it has been speaking for a second, the microphone streaming silence all along
-    as a client's does (so the session knows by then that it does not hear the speaker); returns that time."""
+    as a client's does; returns that time."""
     await h.feed(speech(1.0))
     await h.feed(silence(0.8))
     while h.output.played_seconds() < 1.0:
@@ -110,7 +110,7 @@ async def test_a_short_real_interruption_stops_the_reply_once_its_words_are_read
     await story_under_way(h)
     onset = h.clock.now()
     await h.feed(speech(0.4))
-    await h.feed(silence(1.0))
+    await h.feed(silence(1.5))  # "Wait." read while held: its full stop is the prompt's, so it is unsure (1 s)
     await h.clock.run_until(lambda: len(h.of(ReplyDone)) == 2, limit=30)
     first = h.of(ReplyDone)[0]
     assert first.status == "interrupted" and first.heard_text != STORY
@@ -162,3 +162,20 @@ async def test_the_replys_own_words_heard_back_before_the_echo_is_found_do_not_s
     await h.clock.run_until(lambda: bool(h.of(ReplyDone)), limit=60)
     assert len(h.of(SpeechIgnored)) == 1
     assert h.of(ReplyDone)[0].status == "completed"
+
+
+async def test_a_held_interruptions_full_stop_from_the_spelling_prompt_does_not_end_its_turn() -> None:
+    """"Wait, stop please." said over a reply: its first pause is read after how acknowledgements are spelled, which
+    writes "Wait." with a full stop; that mark is not taken as the end of the turn, so "stop please" joins it."""
+    h = make_harness(["Tell me a story.", "Wait.", "Wait, stop please."], [STORY, "Okay."], eagerness="auto")
+    await story_under_way(h)
+    await h.feed(speech(0.3))  # shorter than the look at the first words: its pause is read while it is held
+    await h.feed(silence(0.6))  # read (0.2 s after 0.2 s of silence) and judged before the user goes on
+    await h.feed(speech(0.8))
+    await h.feed(silence(2.5))
+    await h.clock.run_until(lambda: len(h.of(ReplyDone)) == 2, limit=30)
+    first = h.of(TurnPredicted)[1]
+    assert (first.text, first.verdict) == ("Wait", "unsure")
+    assert h.stt.prompts[:1] == [SPELLING["en"]]
+    assert [i.text for i in h.session.conversation.items if i.role == "user"] == ["Tell me a story.",
+                                                                                   "Wait, stop please."]

@@ -68,6 +68,9 @@ class _Speculation:
     audio: Samples
     """The speech up to the pause (16 kHz)."""
     transcript: asyncio.Task[Transcript]
+    spelled: bool = False
+    """Read after how acknowledgements are spelled (held speech): that prompt, a full stop after each, puts one after
+    whatever is said ("Wait," came out "Wait."), so the transcript's last mark says nothing of the turn's end."""
     reply: EarlyStream | None = None
     prediction: asyncio.Task[None] | None = None
     """Whether the words so far end the turn (Omni's turn-taking), then the early reply."""
@@ -315,7 +318,7 @@ class Listener:
         audio = self._input.peek(start, min(round(now_ms), round(pause) + STT_TAIL_MS))
         language, prompt = self._held_reading() if self._hold is not None else (self._options.language, None)
         task = asyncio.ensure_future(stt.transcribe(audio, language=language, prompt=prompt))
-        speculation = _Speculation(round(pause), audio, task)
+        speculation = _Speculation(round(pause), audio, task, spelled=prompt is not None)
         task.add_done_callback(lambda _: self._on_pause_transcript(speculation))
         self._speculation = speculation
         if self._hold is not None:
@@ -353,6 +356,8 @@ class Listener:
         eagerness = self._options.turn.eagerness
         assert eagerness is not None
         text = transcript.text.strip()
+        if speculation.spelled:
+            text = text.rstrip(".!。")
         probability = None
         if text and not self._session.reply_active:  # while a reply speaks, the LLM is busy with it
             request = self._session.prompts.request(reminders=False)  # the prompt a prefill decodes

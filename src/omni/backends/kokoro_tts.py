@@ -35,6 +35,7 @@ from omni.cores import CORES
 from omni.errors import BackendError, BackendUnavailableError, ModelNotFoundError
 from omni.text import korean_ipa
 from omni.text.korean_normalize import normalize_korean
+from omni.text.language import hangul_syllables
 from omni.types import AudioChunk, Samples
 
 SAMPLE_RATE = 24000
@@ -88,17 +89,13 @@ def _at_connectives(clause: str) -> list[str]:
     parts: list[str] = []
     start = 0
     for i, word in enumerate(words[:-1]):
-        before = _syllables(" ".join(words[start:i + 1]))
-        after = _syllables(" ".join(words[i + 1:]))
+        before = hangul_syllables(" ".join(words[start:i + 1]))
+        after = hangul_syllables(" ".join(words[i + 1:]))
         if word.endswith(CONNECTIVES) and before >= MIN_SPLIT_SYLLABLES and after >= MIN_SPLIT_SYLLABLES:
             parts.append(" ".join(words[start:i + 1]))
             start = i + 1
     parts.append(" ".join(words[start:]))
     return parts
-
-
-def _syllables(text: str) -> int:
-    return sum(1 for ch in text if "가" <= ch <= "힣")
 
 
 @dataclass(frozen=True)

@@ -385,8 +385,7 @@ class LlamaLLM(LLM):
             CORES.wait_for_turn(stop)
             if stop.is_set():
                 return
-            deciding = self._decision_context(decision.tools) if decision is not None else None
-            if decision is not None and deciding is not None and deciding.fits(decision.prompt):
+            if decision is not None and (deciding := self._decision_context(decision.tools)).fits(decision.prompt):
                 policy.decide(np.empty(0, dtype=np.intc), deciding.logits(decision.prompt))
                 prompt = prompt if policy.calling else decision.answer
             elif not policy.forced:

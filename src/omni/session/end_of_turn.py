@@ -31,6 +31,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from omni.text.language import hangul_syllables
+
 Verdict = Literal["complete", "unsure", "unfinished"]
 
 
@@ -113,7 +115,8 @@ def unfinished_words(text: str, probability: float | None = None) -> bool:
         return True  # a number read in groups ("My number is 010." 0.14, "The code is 470." 0.15)
     if asks(stripped) or (probability is not None and probability >= SURE_PROBABILITY):
         return False
-    return last in _GO_ON_UNLESS_ASKED or (_is_hangul(last) and len(last) > 1 and last.endswith(_KOREAN_OPEN_ENDINGS))
+    korean_joining = hangul_syllables(last) > 0 and len(last) > 1 and last.endswith(_KOREAN_OPEN_ENDINGS)
+    return last in _GO_ON_UNLESS_ASKED or korean_joining
 
 
 def verdict(text: str, probability: float | None, finished: float | None = None) -> Verdict:
@@ -141,13 +144,10 @@ def words_verdict(text: str, probability: float | None) -> Verdict:
 
 def _ends_korean_sentence(text: str) -> bool:
     words = _WORD.findall(text.lower())
-    return bool(words) and _is_hangul(words[-1]) and words[-1].endswith(_KOREAN_FINAL_ENDINGS)
+    return bool(words) and hangul_syllables(words[-1]) > 0 and words[-1].endswith(_KOREAN_FINAL_ENDINGS)
 
 
 def asks(text: str) -> bool:
     """Whether ``text`` ends as a question (whose voice rises at the end)."""
     return bool(_QUESTION.search(text.strip()))
 
-
-def _is_hangul(word: str) -> bool:
-    return any("\uac00" <= ch <= "\ud7a3" for ch in word)

@@ -17,6 +17,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from omni.text.language import hangul_syllables
+
 # Western sentence ends need a space after them ("3.14" is not one); Chinese and Japanese write none.
 _SENTENCE_END = re.compile(r"([.!?…]+[\"'”’)\]]*)(\s+|$)|([。！？]+[」』\"'”’)\]]*)|(\n+)")
 _CLAUSE_END = re.compile(r"([,;:，、])(\s+)")
@@ -148,17 +150,13 @@ def _korean_phrase_end(words: list[re.Match[str]]) -> int | None:
     syllables = 0
     for index, match in enumerate(words[:-1]):
         word = match.group()
-        if not all(_is_hangul(ch) for ch in word):
+        if hangul_syllables(word) < len(word):
             return None  # punctuation or another script: the clause and sentence rules decide
         syllables += len(word)
         if (index >= 1 and syllables >= KOREAN_PHRASE_MIN_SYLLABLES and word.endswith(_KOREAN_PHRASE_ENDS)
                 and not word.endswith(_KOREAN_MODIFIERS)):
             return match.end()
     return None
-
-
-def _is_hangul(ch: str) -> bool:
-    return "\uac00" <= ch <= "\ud7a3"
 
 
 def sentences(text: str) -> list[str]:

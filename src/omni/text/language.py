@@ -129,3 +129,8 @@ def detect_language(text: str) -> str | None:
     if script == "cyrillic" and any(char in _UKRAINIAN_LETTERS for char in text):
         return "uk"
     return _SCRIPT_LANGUAGE.get(script)
+
+
+def hangul_syllables(text: str) -> int:
+    """How many precomposed Hangul syllables (가-힣) ``text`` has: a Korean word's length as it is said."""
+    return sum("\uac00" <= char <= "\ud7a3" for char in text)

@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 
 from omni.cores import CORES
 from omni.errors import BackendUnavailableError
+from omni.text.language import hangul_syllables
 from omni.vision.onnx_session import cpu_session
 from omni.vision.reading_order import reading_order
 from omni.vision.scene import Box, TextLine
@@ -72,7 +73,6 @@ wide letter ("m", "W") in English, and half a character plus a syllable where Ha
 _FRAMES_PER_HEIGHT = 6
 # Tesseract reads a line better with a margin of background around it (alone on 144 lines: CER 0.14 without, 0.07).
 _TESSERACT_MARGIN = 0.3
-_HANGUL_FIRST, _HANGUL_LAST = "\uac00", "\ud7a3"
 
 
 @dataclass(frozen=True)
@@ -295,10 +295,6 @@ def _is_cjk(char: str) -> bool:
     return unicodedata.east_asian_width(char) == "W" and unicodedata.category(char) == "Lo"
 
 
-def _syllables(text: str) -> int:
-    return sum(_HANGUL_FIRST <= char <= _HANGUL_LAST for char in text)
-
-
 def _is_sure_latin(character: Piece) -> bool:
     return character.text.isascii() and character.text.isalnum() and character.confidence >= 0.9
 
@@ -306,8 +302,8 @@ def _is_sure_latin(character: Piece) -> bool:
 def _is_korean_word(word: Piece, characters: Sequence[Piece]) -> bool:
     latin = "".join(c.text for c in characters if _is_sure_latin(c) and word.left <= c.left <= word.right)
     if latin and "".join(char for char in word.text if char.isascii() and char.isalnum()) == latin:
-        return _syllables(word.text) > 0
-    return _syllables(word.text) > len(latin)
+        return hangul_syllables(word.text) > 0
+    return hangul_syllables(word.text) > len(latin)
 
 
 def _unclaimed_runs(ink: Ink, words: Iterable[Piece]) -> list[tuple[int, int]]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pytest
@@ -22,6 +21,7 @@ from omni.backends.silero_vad import SileroVAD
 from omni.errors import ConfigError
 from omni.types import AudioChunk, Samples
 from tests import speech
+from tests.fakes.sound_device import FakeSoundDevice
 
 RATE = 16000
 SPEAKER_RATE = 24000
@@ -208,34 +208,6 @@ def test_the_same_input_gives_the_same_output(reply: Samples) -> None:
     """The canceller is deterministic: these tests fail or pass the same way on every run."""
     mic = PATHS[0].apply(reply)[: 3 * RATE]
     np.testing.assert_array_equal(talk(mic, reply[: 3 * RATE]), talk(mic, reply[: 3 * RATE]))
-
-
-class FakeStream:
-    """Stands in for a PortAudio stream: the test calls its callback as the sound card would."""
-
-    def __init__(self, **options: Any) -> None:
-        self.callback = options["callback"]
-        self.blocksize: int = options["blocksize"]
-
-    def start(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-class FakeSoundDevice:
-    def __init__(self) -> None:
-        self.streams: list[FakeStream] = []
-
-    def OutputStream(self, **options: Any) -> FakeStream:  # sounddevice's names
-        self.streams.append(FakeStream(**options))
-        return self.streams[-1]
-
-    InputStream = OutputStream
 
 
 async def test_omni_talk_wiring_cancels_what_the_speaker_plays(

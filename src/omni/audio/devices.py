@@ -49,7 +49,8 @@ class SpeakerOutput:
     """Plays reply audio on the default output device; ``played_seconds`` counts frames the device consumed.
 
     ``on_played`` gets each block the device is given while something plays (on the audio thread, before the device
-    plays it); it is not called for the silence between replies."""
+    plays it); it is not called for the silence between replies. :meth:`pause` holds what is queued (speech that
+    may be an interruption: ``omni talk``) until :meth:`resume`, or :meth:`clear` drops it."""
 
     def __init__(self, sample_rate: int, on_played: Callable[[Samples], None] | None = None,
                  block: int = 480) -> None:
@@ -58,7 +59,7 @@ class SpeakerOutput:
         self._queue: deque[Samples] = deque()
         self._lock = threading.Lock()
         self._played = 0
-        self._queued = 0
+        self._paused = False
         self._idle = asyncio.Event()
         self._idle.set()
         self._loop = asyncio.get_running_loop()
@@ -71,7 +72,7 @@ class SpeakerOutput:
         buffer = np.zeros(frames, dtype=np.float32)
         filled = 0
         with self._lock:
-            while filled < frames and self._queue:
+            while not self._paused and filled < frames and self._queue:
                 head = self._queue[0]
                 take = min(frames - filled, len(head))
                 buffer[filled : filled + take] = head[:take]
@@ -91,6 +92,16 @@ class SpeakerOutput:
     def start_reply(self) -> None:
         with self._lock:
             self._played = 0
+            self._paused = False
+
+    def pause(self) -> None:
+        """Play silence, keeping what is queued (a paused reply is not done: :meth:`wait_done` waits on)."""
+        with self._lock:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._lock:
+            self._paused = False
 
     async def write(self, chunk: AudioChunk) -> None:
         with self._lock:
@@ -105,6 +116,7 @@ class SpeakerOutput:
     def clear(self) -> None:
         with self._lock:
             self._queue.clear()
+            self._paused = False
         self._idle.set()
 
     def is_playing(self) -> bool:

@@ -6,13 +6,23 @@ import argparse
 import asyncio
 import signal
 import sys
+from collections.abc import Callable
 
 from omni.audio.devices import Microphone, SpeakerOutput, require_devices
 from omni.audio.echo_canceller import EchoCanceller
 from omni.cli.common import add_global_flags, guarded, settings_from
 from omni.clock import RealClock
 from omni.config import Settings
-from omni.events import ReplyDone, SessionEvent, SpeechStarted, StageError, TranscriptionDone
+from omni.events import (
+    InputCleared,
+    ReplyDone,
+    SessionEvent,
+    SpeechHeld,
+    SpeechIgnored,
+    SpeechStarted,
+    StageError,
+    TranscriptionDone,
+)
 from omni.session.build import load_backends, open_session_toolbox, session_options
 from omni.session.session import Backends, Session, SessionOptions
 from omni.session.timing import TimingObserver
@@ -46,12 +56,13 @@ async def _talk(backends: Backends, settings: Settings) -> None:
 async def converse(backends: Backends, options: SessionOptions, banner: str, *, toolbox: ToolBox | None = None) -> None:
     """A live session on the microphone and speaker until Ctrl-C (``omni talk``, ``omni interpret``; an interpreter
     offers no tools). What the speaker plays is cancelled out of the microphone (omni.audio.echo_canceller), so the
-    reply coming back through the microphone does not interrupt it, while the user still can."""
+    reply coming back through the microphone does not interrupt it, while the user still can. Speech held as maybe an
+    interruption pauses the reply at once, which goes on if it was none (:func:`pause_while_held`)."""
     echo = EchoCanceller(INPUT_RATE, far_rate=OUTPUT_RATE)
     speaker = SpeakerOutput(OUTPUT_RATE, on_played=echo.far)
     timing = TimingObserver()
     session = Session(backends, options, clock=RealClock(), output=speaker, toolbox=toolbox,
-                      observers=[_show, timing, lambda e: _show_timing(e, timing)])
+                      observers=[_show, timing, lambda e: _show_timing(e, timing), pause_while_held(speaker)])
     await session.prefill()
     microphone = Microphone(session.push_audio, process=echo.near, sample_rate=INPUT_RATE)
     stop = asyncio.Event()
@@ -63,6 +74,20 @@ async def converse(backends: Backends, options: SessionOptions, banner: str, *, 
         microphone.close()
         await session.aclose()
         speaker.close()
+
+
+def pause_while_held(speaker: SpeakerOutput) -> Callable[[SessionEvent], None]:
+    """The speaker pauses while speech during the reply is held (a backchannel, or an interruption whose
+    ``speech_started`` waits for its words: omni.session.backchannel) and resumes when it was no turn; a turn stops
+    the reply, which clears the speaker. So an interruption is silent as soon as it is heard, as on the page."""
+
+    def on_event(event: SessionEvent) -> None:
+        if isinstance(event, SpeechHeld):
+            speaker.pause()
+        elif isinstance(event, (SpeechIgnored, InputCleared)):
+            speaker.resume()
+
+    return on_event
 
 
 def _show(event: SessionEvent) -> None:

@@ -20,6 +20,8 @@ from omni.bench.turns_report import (
     COMMITTED,
     CREATED,
     DONE,
+    SPEECH_HELD,
+    SPEECH_IGNORED,
     SPEECH_STARTED,
     SPEECH_STOPPED,
     TRANSCRIBED,
@@ -291,6 +293,20 @@ def test_a_sound_that_cancels_the_reply_took_the_floor_and_is_timed() -> None:
     assert outcome.speech_started == pytest.approx(0.12) and outcome.status == "cancelled"
 
 
+def test_a_client_that_pauses_on_speech_held_is_timed_from_it_and_a_backchannel_by_its_pause() -> None:
+    held_turn = [*REPLY, Seen(7.11, SPEECH_HELD, audio_ms=6950), Seen(7.6, SPEECH_STARTED, audio_ms=6950),
+                 Seen(7.62, DONE, response_id="story", status="cancelled")]
+    outcome = classify_reply(held_turn, sound_start=7.0)
+    assert outcome.took_floor and outcome.held_for is None
+    assert outcome.paused == pytest.approx(0.11) and outcome.speech_started == pytest.approx(0.6)
+    backchannel = [*REPLY, Seen(7.1, SPEECH_HELD, audio_ms=6950), Seen(7.9, SPEECH_IGNORED, audio_ms=6950)]
+    outcome = classify_reply(backchannel, sound_start=7.0)
+    assert not outcome.took_floor and outcome.speech_started is None
+    assert outcome.paused == pytest.approx(0.1) and outcome.held_for == pytest.approx(0.8)
+    held = turns_report.seen({"type": SPEECH_HELD, "audio_start_ms": 6950}, 7.1)
+    assert held == Seen(7.1, SPEECH_HELD, audio_ms=6950)
+
+
 def test_a_sound_answered_as_a_turn_after_the_reply_was_done_also_took_the_floor() -> None:
     events = [*REPLY, Seen(6.5, DONE, response_id="story", status="completed"), Seen(7.2, SPEECH_STARTED),
               Seen(8.0, SPEECH_STOPPED), Seen(8.0, COMMITTED, item_id="mm"), Seen(8.1, CREATED, response_id="r2")]
@@ -360,12 +376,12 @@ def test_the_summary_counts_rates_and_spreads_per_mode_against_the_targets() -> 
         trial("complete", end_of_turn=0.7, committed=0.71, voice_to_voice=1.2, false_cutoff=False),
         trial("complete", false_cutoff=True, end_of_turn=None),
         trial("backchannel", expect="no interruption", took_floor=True),
-        trial("backchannel", expect="no interruption", took_floor=False),
+        trial("backchannel", expect="no interruption", took_floor=False, held_for=0.9),
         trial("echo", expect="no interruption", took_floor=False),
         trial("echo", expect="interruption", took_floor=True, speech_started=0.1),
         trial("background", expect="no interruption", took_floor=False),
-        trial("interruption", expect="interruption", took_floor=True, speech_started=0.1),
-        trial("interruption", expect="interruption", took_floor=True, speech_started=0.2),
+        trial("interruption", expect="interruption", took_floor=True, speech_started=0.1, paused=0.1),
+        trial("interruption", expect="interruption", took_floor=True, speech_started=0.2, paused=0.1),
         trial("interruption", expect="interruption", took_floor=False, speech_started=None),
         trial("backchannel", expect="no interruption", error="the reply was too short to speak over"),
     ]
@@ -375,10 +391,12 @@ def test_the_summary_counts_rates_and_spreads_per_mode_against_the_targets() -> 
     assert summary.end_of_turn_ms == (650.0, 690.0) and summary.voice_to_voice_ms == (1000.0, 1160.0)
     assert summary.backchannel == (1, 2) and summary.echo == (0, 1) and summary.background == (0, 1)
     assert summary.interruptions_stopped == (2, 3) and summary.echo_interruptions_stopped == (1, 1)
-    assert summary.interruption_ms == (150.0, 190.0)
+    assert summary.interruption_ms == (150.0, 190.0) and summary.interruption_paused_ms == (100.0, 100.0)
+    assert summary.backchannel_held_ms == (900.0, 900.0)
     assert summary.failed == 1 and summary.failures == {"the reply was too short to speak over": 1}
     assert turns_report.met(summary) == {"false_cutoffs": False, "backchannel": False, "echo": True,
-                                         "interruption_p90": False, "voice_to_voice": False}
+                                         "interruption_p90": False, "interruption_paused_p90": True,
+                                         "voice_to_voice": False}
     other = turns_report.summarize(trials, "semantic_vad")
     assert other.false_cutoffs == (0, 1) and other.backchannel == (0, 0)
     assert turns_report.met(other)["backchannel"] is None

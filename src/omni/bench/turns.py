@@ -80,6 +80,7 @@ from omni.bench.turns_report import (
 from omni.bench.voice_latency import speaker
 from omni.config import Settings
 from omni.errors import ConfigError
+from omni.server.realtime_config import TURN_EVENTS_FIELD
 
 MODES = ("server_vad", "semantic_vad")
 DETECTION = {"server_vad": {"type": "server_vad"}, "semantic_vad": {"type": "semantic_vad", "eagerness": "auto"}}
@@ -203,6 +204,8 @@ class Stream:
 def session_update(mode: str, *, instructions: str | None, max_output_tokens: int) -> str:
     session: dict[str, Any] = {"type": "realtime", "max_output_tokens": max_output_tokens,
                                "audio": {"input": {"turn_detection": DETECTION[mode]}}}
+    if mode == "semantic_vad":  # as the page asks: when it would pause is measured (turns_report)
+        session[TURN_EVENTS_FIELD] = True
     if instructions is not None:
         session["instructions"] = instructions
     return json.dumps({"type": "session.update", "session": session})
@@ -484,6 +487,10 @@ def describe(trial: Trial) -> str:
         ("NOT STOPPED" if trial.expect == INTERRUPTION else "went on")
     how = " (cancelled)" if trial.cancelled else " (answered as a turn)" if trial.answered else ""
     started = f", speech_started {trial.speech_started * 1000:.0f} ms" if trial.speech_started is not None else ""
+    if trial.paused is not None and trial.paused != trial.speech_started:
+        started += f", held at {trial.paused * 1000:.0f} ms"
+    if trial.held_for is not None:
+        started += f", held for {trial.held_for * 1000:.0f} ms"
     return f"{outcome}{how if trial.took_floor else ''}{started}"
 
 

@@ -14,7 +14,10 @@ positions (``audio_start_ms``, ``audio_end_ms``) are on the stream's own clock, 
   reply in progress ended ``cancelled`` after the sound began, or when the sound became a committed user turn that
   the server answered (``response.created`` after the commit): either way the user no longer hears the story. For
   an interruption that is the expected outcome ("stopped"); for the rest a false interruption. The latency of an
-  interruption runs from the sound's first audible sample to ``speech_started`` (a client's cue to stop playing).
+  interruption runs from the sound's first audible sample to ``speech_started`` (a client's cue to stop playing),
+  and, under ``semantic_vad``, where the trial asks for Omni's turn events as the page does, to the first
+  ``omni.input_audio_buffer.speech_held`` or ``speech_started`` (where the page and ``omni talk`` pause the reply).
+  A held sound that was no turn paused such a client's reply from its ``speech_held`` to its ``speech_ignored``.
 """
 
 from __future__ import annotations
@@ -36,8 +39,11 @@ CREATED = "response.created"
 AUDIO = "response.output_audio.delta"
 DONE = "response.done"
 ERROR = "error"
+SPEECH_HELD = "omni.input_audio_buffer.speech_held"
+SPEECH_IGNORED = "omni.input_audio_buffer.speech_ignored"
 TURN_ENDS = (SPEECH_STOPPED, COMMITTED, CREATED)
-KEPT = frozenset({SPEECH_STARTED, SPEECH_STOPPED, COMMITTED, TRANSCRIBED, DELETED, CREATED, DONE, ERROR})
+KEPT = frozenset({SPEECH_STARTED, SPEECH_STOPPED, COMMITTED, TRANSCRIBED, DELETED, CREATED, DONE, ERROR,
+                  SPEECH_HELD, SPEECH_IGNORED})
 """The events a trial keeps, with the first audio delta of each response."""
 
 
@@ -149,6 +155,12 @@ class ReplyOutcome:
     """Seconds from the sound's first audible sample to the first ``speech_started`` after it."""
     status: str | None
     """How the reply ended (None: it was still going when the trial ended)."""
+    paused: float | None = None
+    """Seconds from the sound's first audible sample to the first ``speech_held`` or ``speech_started`` after it
+    (a client that pauses on ``speech_held`` is silent from then)."""
+    held_for: float | None = None
+    """Seconds from the sound's ``speech_held`` to its ``speech_ignored`` (the pause it put in the reply of a client
+    that pauses), when it was no turn."""
     preempted: bool = False
     """The reply had already been cancelled, or a user turn begun, before the sound began: the trial says nothing
     about the sound (an echo that stopped the reply, or was taken for speech, before the interruption spoken over
@@ -166,10 +178,15 @@ def classify_reply(events: Sequence[Seen], sound_start: float) -> ReplyOutcome:
     answered = commit is not None and first(events, CREATED, after=commit.at) is not None
     started = first(events, SPEECH_STARTED, after=sound_start)
     latency = None if started is None else round(started.at - sound_start, 4)
+    held = first(events, SPEECH_HELD, after=sound_start)
+    cue = min((e for e in (held, started) if e is not None), key=lambda e: e.at, default=None)
+    ignored = first(events, SPEECH_IGNORED, after=held.at) if held is not None else None
+    held_for = None if held is None or ignored is None else round(ignored.at - held.at, 4)
     after_reply = events[events.index(created) + 1:] if created is not None else []
     early = (done is not None and done.status == "cancelled" and done.at < sound_start) \
         or any(e.type in (SPEECH_STARTED, COMMITTED) and e.at < sound_start for e in after_reply)
-    return ReplyOutcome(cancelled or answered, cancelled, answered, latency, done.status if done else None, early)
+    return ReplyOutcome(cancelled or answered, cancelled, answered, latency, done.status if done else None,
+                        None if cue is None else round(cue.at - sound_start, 4), held_for, early)
 
 
 # ---- the run's summary -----------------------------------------------------------------------------------------
@@ -192,6 +209,7 @@ TARGETS = {
     "backchannel": Target("backchannel false interruptions", 0.05, "< 5 %"),
     "echo": Target("echo false interruptions", 0.01, "< 1 %"),
     "interruption_p90": Target("true interruption speech_started p90", 150.0, "< 150 ms p90"),
+    "interruption_paused_p90": Target("true interruption pause p90", 150.0, "< 150 ms p90"),
     "voice_to_voice": Target("voice to voice median", 900.0, "< 0.9 s median"),
 }
 
@@ -213,6 +231,10 @@ class ModeSummary:
     interruptions_stopped: Count
     interruption_ms: Spread | None
     """``speech_started`` after a true interruption began."""
+    interruption_paused_ms: Spread | None
+    """``speech_held`` or ``speech_started``, whichever came first, after a true interruption began."""
+    backchannel_held_ms: Spread | None
+    """How long a backchannel paused the reply of a client that pauses on ``speech_held``."""
     echo_interruptions_stopped: Count
     failed: int
     """Trials that measured nothing (an error, a timeout, a reply too short to speak over)."""
@@ -246,6 +268,8 @@ class Trial:
     cancelled: bool | None = None
     answered: bool | None = None
     speech_started: float | None = None
+    paused: float | None = None
+    held_for: float | None = None
     status: str | None = None
     audio_after: float | None = None
     """Seconds of reply audio that arrived after the sound began."""
@@ -264,6 +288,7 @@ class Trial:
     def apply_reply(self, outcome: ReplyOutcome) -> None:
         self.took_floor, self.cancelled, self.answered = outcome.took_floor, outcome.cancelled, outcome.answered
         self.speech_started, self.status = outcome.speech_started, outcome.status
+        self.paused, self.held_for = outcome.paused, outcome.held_for
 
 
 def spread(values: Sequence[float | None]) -> Spread | None:
@@ -295,6 +320,8 @@ def summarize(trials: Sequence[Trial], mode: str) -> ModeSummary:
         background=count(("background",), "took_floor"),
         interruptions_stopped=count(("interruption",), "took_floor"),
         interruption_ms=spread([t.speech_started for t in interruptions if t.took_floor]),
+        interruption_paused_ms=spread([t.paused for t in interruptions if t.took_floor]),
+        backchannel_held_ms=spread([t.held_for for t in ok if t.kind == "backchannel" and not t.took_floor]),
         echo_interruptions_stopped=count(("echo",), "took_floor", "interruption"),
         failed=len(mine) - len(ok),
         failures=dict(Counter(t.error for t in mine if t.error is not None)),
@@ -316,6 +343,8 @@ def met(summary: ModeSummary) -> dict[str, bool | None]:
         "echo": under(rate(summary.echo), TARGETS["echo"].limit),
         "interruption_p90": under(summary.interruption_ms[1] if summary.interruption_ms else None,
                                   TARGETS["interruption_p90"].limit),
+        "interruption_paused_p90": under(summary.interruption_paused_ms[1] if summary.interruption_paused_ms
+                                         else None, TARGETS["interruption_paused_p90"].limit),
         "voice_to_voice": under(summary.voice_to_voice_ms[0] if summary.voice_to_voice_ms else None,
                                 TARGETS["voice_to_voice"].limit),
     }
@@ -345,6 +374,9 @@ def format_summary(summaries: Sequence[ModeSummary]) -> str:
         ("false interruptions: background, noise", [_count(s.background) for s in summaries], ""),
         ("true interruptions: reply stopped", [_count(s.interruptions_stopped) for s in summaries], ""),
         ("true interruptions: speech_started", [_ms(s.interruption_ms) for s in summaries], "interruption_p90"),
+        ("true interruptions: a pausing client pauses", [_ms(s.interruption_paused_ms) for s in summaries],
+         "interruption_paused_p90"),
+        ("backchannels: the pausing client's pause", [_ms(s.backchannel_held_ms) for s in summaries], ""),
         ("interruption over echo: reply stopped", [_count(s.echo_interruptions_stopped) for s in summaries], ""),
         ("trials that measured nothing", [str(s.failed) for s in summaries], ""),
     ]

@@ -29,10 +29,12 @@ SPEECH_LEVEL = 0.3
 """Amplitude of the synthetic "speech" tone the fake VAD hears as speech."""
 
 
-def speech(seconds: float, rate: int = 16000) -> AudioChunk:
-    """A tone: a browser's noise suppression lets it through, where it takes noise away."""
+def speech(seconds: float, rate: int = 16000, *, level_db: float = 0.0) -> AudioChunk:
+    """A tone: a browser's noise suppression lets it through, where it takes noise away. ``level_db``: relative to
+    the usual speech level (another voice in the room is quieter)."""
     t = np.arange(round(seconds * rate)) / rate
-    return AudioChunk((SPEECH_LEVEL * np.sin(2 * np.pi * 220 * t)).astype(np.float32), rate)
+    amplitude = SPEECH_LEVEL * 10 ** (level_db / 20)
+    return AudioChunk((amplitude * np.sin(2 * np.pi * 220 * t)).astype(np.float32), rate)
 
 
 def silence(seconds: float, rate: int = 16000) -> AudioChunk:
@@ -40,13 +42,14 @@ def silence(seconds: float, rate: int = 16000) -> AudioChunk:
 
 
 class EnergyVAD:
-    """Speech probability from frame energy: the synthetic tone is speech, silence is not."""
+    """Speech probability from frame energy: the synthetic tone is speech down to 26 dB under its usual level, silence
+    is not."""
 
     sample_rate = 16000
     frame_samples = 512
 
     def probability(self, frame: Samples) -> float:
-        return 1.0 if float(np.sqrt(np.mean(frame**2))) > SPEECH_LEVEL / 4 else 0.0
+        return 1.0 if float(np.sqrt(np.mean(frame**2))) > SPEECH_LEVEL / 20 else 0.0
 
     def reset(self) -> None:
         pass

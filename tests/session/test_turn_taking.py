@@ -179,3 +179,43 @@ async def test_a_held_interruptions_full_stop_from_the_spelling_prompt_does_not_
     assert h.stt.prompts[:1] == [SPELLING["en"]]
     assert [i.text for i in h.session.conversation.items if i.role == "user"] == ["Tell me a story.",
                                                                                    "Wait, stop please."]
+
+
+async def test_another_voice_far_quieter_than_the_user_lets_the_reply_go_on() -> None:
+    """A television 16 dB under the user's voice, talking on past the time that makes speech a turn: set apart at
+    the look at its first words (a client that paused resumes), and its words at its pause make no turn."""
+    said = "The meeting moved to Thursday afternoon, so update the calendar."
+    h = make_harness(["Tell me a story.", "The meeting moved", said], [STORY], eagerness="auto")
+    await story_under_way(h)
+    onset = h.clock.now()
+    await h.feed(speech(2.0, level_db=-16))
+    await h.feed(silence(1.0))
+    await h.clock.run_until(lambda: bool(h.of(ReplyDone)), limit=60)
+    assert len(h.of(SpeechHeld)) == 1
+    (ignored,) = h.of(SpeechIgnored)
+    assert ignored.text == "" and ignored.at - onset <= 0.1 + 0.4 + 0.05  # VAD onset + the look, to a frame
+    assert len(h.of(SpeechStarted)) == 1 and h.of(SpeechStopped)[-1].at < onset
+    done = h.of(ReplyDone)[0]
+    assert done.status == "completed" and done.heard_text == STORY
+    assert [i.text for i in h.session.conversation.items if i.role == "user"] == ["Tell me a story."]
+
+
+async def test_the_same_voice_at_the_users_level_stops_the_reply() -> None:
+    h = make_harness(["Tell me a story.", "The meeting moved", "The meeting moved to Thursday."], [STORY, "Okay."],
+                     eagerness="auto")
+    await story_under_way(h)
+    await h.feed(speech(2.0, level_db=-4))
+    assert h.of(ReplyDone)[0].status == "interrupted"
+    assert h.of(SpeechIgnored) == []
+
+
+async def test_a_quiet_voice_that_says_stop_is_a_turn() -> None:
+    """The user across the room: far quieter than before, but its first word stops the reply."""
+    h = make_harness(["Tell me a story.", "Stop, please.", "Stop, please."], [STORY, "Okay."], eagerness="auto")
+    await story_under_way(h)
+    await h.feed(speech(0.8, level_db=-16))
+    await h.feed(silence(1.5))
+    await h.clock.run_until(lambda: len(h.of(ReplyDone)) == 2, limit=30)
+    assert h.of(ReplyDone)[0].status == "interrupted"
+    assert [i.text for i in h.session.conversation.items if i.role == "user"] == ["Tell me a story.",
+                                                                                   "Stop, please."]

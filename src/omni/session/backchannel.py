@@ -90,6 +90,13 @@ def not_a_turn(text: str, speech_ms: float) -> bool:
             and not any(w in _STOPPING for w in words))
 
 
+def stops(text: str) -> bool:
+    """Whether the words ``text`` begin by stopping the reply ("Wait, …", "Stop.", "잠깐만요"): what makes a voice far
+    quieter than the user's a turn (the user across the room; anyone else's words seldom begin so)."""
+    words = _words(text)
+    return bool(words) and words[0] in _STOPPING
+
+
 ECHO_SHARE = 0.6
 """Held words of which at least this share (of their letters, in runs of :data:`ECHO_RUN` or more that the reply's
 text has in the same order) are the reply's are its echo."""
@@ -136,11 +143,16 @@ class Hold:
     """The first words were no turn (an acknowledgement, or a word that asks nothing)."""
     maybe_echo: bool = False
     """Whether the microphone hears the speaker is not known yet: the speech may be the reply's own voice."""
+    distant: bool = False
+    """Far quieter than the user's voice (:mod:`omni.audio.speech_level`): someone else's, a turn only if its first
+    word stops the reply (:func:`stops`)."""
 
     def long_enough(self, now_ms: float) -> bool:
         """Whether the speech has gone on long enough to be a turn, whatever its words: :data:`TURN_MS`,
         :data:`MAX_HOLD_MS` while its first words are being read or were short of a turn, :data:`ECHO_HOLD_MS`
         while it may be echo."""
+        if self.distant:
+            return False
         waiting = self.peek is not None and not self.peek.done()
         limit = ECHO_HOLD_MS if self.maybe_echo else MAX_HOLD_MS if waiting or self.sounds_short else TURN_MS
         return now_ms - self.detected_ms >= limit

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from omni.audio.prosody import prosody_cues
 from omni.audio.resample import resample
+from omni.audio.speech_level import VoiceLevel
 from omni.backends.base import STT
 from omni.clock import Clock
 from omni.cores import CORES
@@ -38,7 +39,7 @@ from omni.events import (
     TranscriptionDone,
     TurnPredicted,
 )
-from omni.session.backchannel import ECHO_HOLD_MS, SPELLING, Hold, echoes, not_a_turn
+from omni.session.backchannel import ECHO_HOLD_MS, SPELLING, Hold, echoes, not_a_turn, stops
 from omni.session.context import Conversation, Item, new_id
 from omni.session.early_stream import EarlyStream
 from omni.session.end_of_turn import WAITS, asks, verdict, words_verdict
@@ -135,6 +136,8 @@ class Listener:
         self._listen_ahead = ListenAhead()
         self._hold: Hold | None = None  # speech during a reply, not yet known to be a turn
         self._echo = echo
+        self._voice = VoiceLevel()
+        """How loud the user's turns have been: speech during a reply far quieter is someone else's."""
 
     @property
     def _options(self) -> SessionOptions:
@@ -235,6 +238,8 @@ class Listener:
         if stt is None or not hold.due_for_peek(now_ms):
             return
         audio = self._input.peek(hold.audio_start_ms, round(now_ms))
+        if self._voice.distant(audio):
+            self._set_apart(hold, now_ms)
         language, prompt = self._held_reading()
 
         async def first_words() -> str:
@@ -243,10 +248,22 @@ class Listener:
         hold.peek = asyncio.ensure_future(first_words())
         hold.peek.add_done_callback(lambda task: self._on_first_words(hold, task))
 
+    def _set_apart(self, hold: Hold, now_ms: float) -> None:
+        """Held speech far quieter than the user's voice: another voice's, which lets the reply go on (a client that
+        paused, resumes) unless its words stop it; it stays held to its end, so that it makes no turn of its own."""
+        log.info("held speech is another voice: %.0f dB under the user's", self._voice.level_db or 0.0)
+        hold.distant = True
+        self._emit(SpeechIgnored(at=self._clock.now(), audio_start_ms=hold.audio_start_ms, audio_end_ms=round(now_ms),
+                                 text=""))
+
     def _on_first_words(self, hold: Hold, task: asyncio.Task[str]) -> None:
         if hold is not self._hold or task.cancelled() or task.exception() is not None:
             return
         words = task.result()
+        if hold.distant:
+            if stops(words):
+                self._release_hold(f"another voice's first words {words!r}")
+            return
         if echoes(words, self._session.saying):
             log.info("held speech is the reply's own voice: %r", words)
             self._ignore_held(self._input.end_ms, "")  # the reply's own voice, before the canceller has it
@@ -277,18 +294,22 @@ class Listener:
         self._announce_speech()
 
     def _ignore_held(self, pause_ms: int, text: str) -> None:
-        """Held speech was a backchannel or no words: no turn, and the reply goes on."""
+        """Held speech was a backchannel, no words or another voice: no turn, and the reply goes on."""
         assert self._hold is not None
         hold, self._hold = self._hold, None
         log.info("held speech is no turn: %r", text)
         self._drop_speculation()  # no reply starts from its words
         self._endpointer.reset()
         self._speech_start_ms = None
-        self._emit(SpeechIgnored(at=self._clock.now(), audio_start_ms=hold.audio_start_ms, audio_end_ms=pause_ms,
-                                 text=text))
+        if not hold.distant:  # another voice's was answered when it was set apart
+            self._emit(SpeechIgnored(at=self._clock.now(), audio_start_ms=hold.audio_start_ms,
+                                     audio_end_ms=pause_ms, text=text))
 
     def _on_speech_end(self, audio_end_ms: int) -> None:
         if self._hold is not None:
+            if self._hold.distant:
+                self._ignore_held(audio_end_ms, "")  # another voice's: no turn
+                return
             self._release_hold("its words were not read in time")  # a turn, as under server_vad
         self._emit(SpeechStopped(at=self._clock.now(), audio_end_ms=audio_end_ms))
         start = self._speech_start_ms if self._speech_start_ms is not None else self._input.start_ms
@@ -331,14 +352,17 @@ class Listener:
         if task.cancelled() or speculation is not self._speculation:
             return
         if task.exception() is not None:
-            if self._hold is not None:
+            if self._hold is not None and self._hold.distant:
+                self._ignore_held(speculation.pause_ms, "")
+            elif self._hold is not None:
                 # The words cannot be read: the user may stop the reply, as under server_vad.
                 self._release_hold("its words could not be read")
             return
         transcript = task.result()
         text = transcript.text.strip()
         if self._hold is not None:
-            if not_a_turn(text, self._hold.speech_ms(speculation.pause_ms)) or echoes(text, self._session.saying):
+            if not_a_turn(text, self._hold.speech_ms(speculation.pause_ms)) or echoes(text, self._session.saying) \
+                    or (self._hold.distant and not stops(text)):
                 self._ignore_held(speculation.pause_ms, text)
                 return
             if self._hold.maybe_echo:
@@ -441,6 +465,7 @@ class Listener:
         self, start_ms: int, end_ms: int, *, respond: bool, early: _Speculation | None = None, tail_ms: int = 0
     ) -> str:
         audio = self._input.take(start_ms, min(end_ms + tail_ms, self._input.end_ms))
+        self._voice.add(audio)
         item_id, self._pending_user_id = self._pending_user_id, new_id("item")
         item = self._conversation.add(Item(item_id, "user", status="in_progress"))
         self._emit(InputCommitted(at=self._clock.now(), item_id=item.id, audio_start_ms=start_ms, audio_end_ms=end_ms))

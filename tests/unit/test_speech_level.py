@@ -30,16 +30,16 @@ def test_a_few_hundred_milliseconds_give_the_level_of_the_whole_sentence(tmp_pat
     assert speech_level_db(said[:800]) is None, "50 ms says nothing"
 
 
-def test_a_voice_far_under_the_users_recent_turns_is_distant(tmp_path: Path) -> None:
+def test_a_voice_is_measured_against_the_users_recent_turns(tmp_path: Path) -> None:
     said = spoken("Tell me a story about a cat.", tmp_path)
     voice = VoiceLevel()
-    assert not voice.distant(said * 0.01), "before the user has said anything there is nothing to compare with"
+    assert voice.below(said * 0.01) is None, "before the user has said anything there is nothing to compare with"
     for gain in (1.0, 0.8, 1.2, 0.05):  # one turn far off (a whisper, a cough) does not move the median
         voice.add(said * gain)
     level = speech_level_db(said)
     assert voice.level_db is not None and level is not None and abs(voice.level_db - level) < 2.0
     gain_apart = 10 ** (-(DISTANT_DB + 3) / 20)
-    assert voice.distant(said * gain_apart)
-    assert not voice.distant(said * 10 ** (-(DISTANT_DB - 4) / 20))
+    assert voice.below(said * gain_apart) == pytest.approx(DISTANT_DB + 3, abs=2.0)
+    assert voice.below(said) == pytest.approx(0.0, abs=2.0)
     voice.add(np.zeros(RATE, np.float32))
     assert voice.level_db is not None, "silence is no turn's level"

@@ -54,8 +54,8 @@ class VoiceLevel:
     def level_db(self) -> float | None:
         return statistics.median(self._levels) if self._levels else None
 
-    def distant(self, samples: Samples) -> bool:
-        """Whether the speech in ``samples`` is :data:`DISTANT_DB` or more below the user's (False before the user
-        has said anything: there is nothing to compare with)."""
+    def below(self, samples: Samples) -> float | None:
+        """How many dB the speech in ``samples`` is under the user's (None before the user has said anything: there
+        is nothing to compare with)."""
         user, level = self.level_db, speech_level_db(samples)
-        return user is not None and level is not None and level <= user - DISTANT_DB
+        return None if user is None or level is None else user - level

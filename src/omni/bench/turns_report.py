@@ -374,9 +374,9 @@ def format_summary(summaries: Sequence[ModeSummary]) -> str:
         ("false interruptions: background, noise", [_count(s.background) for s in summaries], ""),
         ("true interruptions: reply stopped", [_count(s.interruptions_stopped) for s in summaries], ""),
         ("true interruptions: speech_started", [_ms(s.interruption_ms) for s in summaries], "interruption_p90"),
-        ("true interruptions: a pausing client pauses", [_ms(s.interruption_paused_ms) for s in summaries],
+        ("true interruptions: a client pauses", [_ms(s.interruption_paused_ms) for s in summaries],
          "interruption_paused_p90"),
-        ("backchannels: the pausing client's pause", [_ms(s.backchannel_held_ms) for s in summaries], ""),
+        ("backchannels: a pausing client's pause", [_ms(s.backchannel_held_ms) for s in summaries], ""),
         ("interruption over echo: reply stopped", [_count(s.echo_interruptions_stopped) for s in summaries], ""),
         ("trials that measured nothing", [str(s.failed) for s in summaries], ""),
     ]

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from omni.audio.prosody import prosody_cues
 from omni.audio.resample import resample
-from omni.audio.speech_level import VoiceLevel
+from omni.audio.speech_level import DISTANT_DB, VoiceLevel
 from omni.backends.base import STT
 from omni.clock import Clock
 from omni.cores import CORES
@@ -238,8 +238,9 @@ class Listener:
         if stt is None or not hold.due_for_peek(now_ms):
             return
         audio = self._input.peek(hold.audio_start_ms, round(now_ms))
-        if self._voice.distant(audio):
-            self._set_apart(hold, now_ms)
+        below = self._voice.below(audio)
+        if below is not None and below >= DISTANT_DB:
+            self._set_apart(hold, now_ms, below)
         language, prompt = self._held_reading()
 
         async def first_words() -> str:
@@ -248,10 +249,10 @@ class Listener:
         hold.peek = asyncio.ensure_future(first_words())
         hold.peek.add_done_callback(lambda task: self._on_first_words(hold, task))
 
-    def _set_apart(self, hold: Hold, now_ms: float) -> None:
+    def _set_apart(self, hold: Hold, now_ms: float, below_db: float) -> None:
         """Held speech far quieter than the user's voice: another voice's, which lets the reply go on (a client that
         paused, resumes) unless its words stop it; it stays held to its end, so that it makes no turn of its own."""
-        log.info("held speech is another voice: %.0f dB under the user's", self._voice.level_db or 0.0)
+        log.info("held speech is another voice: %.0f dB under the user's", below_db)
         hold.distant = True
         self._emit(SpeechIgnored(at=self._clock.now(), audio_start_ms=hold.audio_start_ms, audio_end_ms=round(now_ms),
                                  text=""))

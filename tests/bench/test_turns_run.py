@@ -14,6 +14,8 @@ from tests.cli.omni_cli import run_omni
 
 pytestmark = pytest.mark.models
 
+STORY = " ".join(["Once upon a time a little fox lived at the edge of a quiet forest by the river."] * 4)
+
 
 def test_a_short_turns_run_writes_every_trial_and_what_it_means(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -46,3 +48,26 @@ def test_a_short_turns_run_writes_every_trial_and_what_it_means(
     assert summary["false_cutoffs"] == [1, 1] and summary["targets_met"]["false_cutoffs"] is False
     assert summary["backchannel"][1] == 1 and summary["failed"] == 0
     assert "server_vad   pause-en-table" in result.stdout, "the two turns' transcripts are printed"
+
+
+def test_under_semantic_vad_a_quieter_voice_lets_the_reply_go_on_and_an_interruption_stops_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real VAD and whisper on a real server: another voice 18 dB under the user's request is held and set apart
+    (``speech_held`` answered by ``speech_ignored``; the trial asks for Omni's turn events as the page does), while
+    "No, I meant the other one." at the user's level is a turn."""
+    monkeypatch.setenv("OMNI_LLM__BACKEND", "canned")
+    monkeypatch.setenv("OMNI_LLM__CANNED_REPLY", STORY)  # long enough to speak over
+    path = tmp_path / "turns.json"
+    result = run_omni("bench", "--suite", "turns", "--runs", "1", "--modes", "semantic_vad",
+                      "--kinds", "background-voice-en,interruption-en-other", "--json", str(path), timeout=300)
+    assert result.returncode == 0, result.stderr
+    trials = {t["kind"]: t for t in json.loads(path.read_text(encoding="utf-8"))["trials"]}
+    background, interruption = trials["background"], trials["interruption"]
+    assert background["error"] is None and interruption["error"] is None, (background, interruption)
+    kinds = [e["type"] for e in background["events"] if e["at"] >= background["marks"]["sound_start"]]
+    assert background["took_floor"] is False, background["events"]
+    assert "omni.input_audio_buffer.speech_held" in kinds and "omni.input_audio_buffer.speech_ignored" in kinds
+    assert "input_audio_buffer.speech_started" not in kinds
+    assert interruption["took_floor"] is True, interruption["events"]
+    assert interruption["paused"] is not None and interruption["speech_started"] >= interruption["paused"]

@@ -7,7 +7,8 @@ says its words are a turn. Speech that ends sooner as a backchannel, as nothing 
 knock), or as a word or two that ask for nothing, is dropped and the reply goes on. The last is because whisper
 misreads acknowledgements heard alone: in the turns bench "Mm-hm." came out as "One more", "네" as "Ner" (and as
 Hebrew without a language hint), "아하" as "I heard"; a short interruption says what it wants ("Wait.", "Stop.",
-"잠깐만요.", "Sorry?"). The Realtime API has no way to resume a reply a client has
+"잠깐만요.", "Sorry?"). Speech far quieter than the user's own (:attr:`Hold.distant`) is someone else's: a turn only
+if its first word stops the reply (:func:`stops`). The Realtime API has no way to resume a reply a client has
 stopped playing, so ``speech_started`` waits for that decision: a real interruption is announced later than under
 ``server_vad`` (the trade-off, measured in docs/turn-taking.md).
 """

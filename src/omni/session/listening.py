@@ -8,7 +8,7 @@ started early (speculation); while the user speaks their words so far are read a
 Under Omni's turn-taking (``TurnOptions.eagerness``, the Realtime API's ``semantic_vad``) the pause's transcript also
 predicts whether the user is done (:mod:`omni.session.end_of_turn`), which sets the silence that ends that pause's
 turn, and speech during a reply is held until it is known to be a turn and not a backchannel
-(:mod:`omni.session.backchannel`).
+(:mod:`omni.session.backchannel`) nor another voice far quieter than the user's (:mod:`omni.audio.speech_level`).
 """
 
 from __future__ import annotations
